@@ -1,0 +1,178 @@
+"""Experiment configuration: one frozen, validated dataclass; profiles are data.
+
+A notebook's parameters cell holds flat literals; `make_config(experiment, profile, data, **overrides)`
+turns them into an `ExperimentConfig`, which is saved as JSON beside the results and inside every
+checkpoint.
+"""
+
+import dataclasses
+import json
+import os
+import tempfile
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from .models import OUTPUT_KIND
+
+PROFILE_NAMES = ("smoke", "cpu", "paper")
+EXPERIMENTS = ("baseline", "unet_rgb", "unet_lab", "unet_classif", "alpha_ablation", "bin_ablation")
+LOSSES = ("mixed", "weighted_ce")
+DECODES = ("argmax", "annealed_mean")
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    name: str  # run id, e.g. "unet_lab" or "alpha_ablation-a0.5"; names the checkpoint folder
+    model: str  # registry name in colorize_lib.models
+    profile: str  # smoke | cpu | paper
+    data: str = "bundled"  # data source (see colorize_lib.data)
+    resolution: int = 96  # training and test side length in pixels
+    image_size: int = 512  # side of the cached square photos that crops are taken from
+    width: int = 64  # base channel count of the model
+    epochs: int = 20
+    batch_size: int = 512
+    lr: float = 1e-4  # Adam
+    loss: str = "mixed"  # mixed (alpha*MSE + (1-alpha)*L1) | weighted_ce
+    alpha: float = 0.7  # MSE weight of the mixed loss
+    bin_size: int = 10  # AB bin size of the classifier
+    class_weight_mix: float = 0.5  # lambda of the class rebalancing (0 = plain 1/p over seen bins)
+    decode: str = "argmax"  # classifier decoding: argmax (paper) | annealed_mean (Zhang et al.)
+    temperature: float = 0.38  # annealed-mean temperature
+    samples_per_epoch: int = 0  # training crops per epoch; 0 = one pass over the training photos
+    crop_scale: float = 1.0  # smallest random crop side as a fraction of image_size (1 = whole photo)
+    test_views: int = 1  # 1 = whole test photo; 5 adds the four corner crops at half size
+    test_fraction: float = 0.25  # share of photo groups held out for test (sources without a split)
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | mps
+    amp: bool = True  # bf16 autocast on CUDA (ignored elsewhere)
+    compile: bool = False  # torch.compile the model (about 20 s extra on first call)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = f.type.__name__
+            ok = isinstance(value, (int, float) if f.type is float else f.type)
+            if not ok or (isinstance(value, bool) and f.type is not bool):
+                raise TypeError(f"config parameter '{f.name}' must be {kind}, got {type(value).__name__} {value!r}")
+            if f.type is float:
+                object.__setattr__(self, f.name, float(value))  # 1 and 1.0 save and compare alike
+        _check(self.model in OUTPUT_KIND, "model", self.model, f"one of {sorted(OUTPUT_KIND)}")
+        _check(self.profile in PROFILE_NAMES, "profile", self.profile, f"one of {PROFILE_NAMES}")
+        _check(self.loss in LOSSES, "loss", self.loss, f"one of {LOSSES}")
+        _check((self.loss == "weighted_ce") == (self.model == "unet_classif"), "loss", self.loss,
+               "'weighted_ce' for unet_classif and 'mixed' for the regression models")
+        _check(self.decode in DECODES, "decode", self.decode, f"one of {DECODES}")
+        _check(self.device in ("auto", "cpu", "cuda", "mps") or self.device.startswith("cuda:"), "device", self.device,
+               "auto, cpu, cuda[:N] or mps")
+        _check(self.resolution >= 16 and self.resolution % 16 == 0, "resolution", self.resolution,
+               "a multiple of 16, at least 16 (the networks halve it four times)")
+        _check(self.image_size >= self.resolution, "image_size", self.image_size, f">= resolution ({self.resolution})")
+        _check(self.width >= 1, "width", self.width, "a positive channel count")
+        _check(self.epochs >= 1, "epochs", self.epochs, ">= 1")
+        _check(self.batch_size >= 1, "batch_size", self.batch_size, ">= 1")
+        _check(0 < self.lr < 1, "lr", self.lr, "in (0, 1)")
+        _check(0 <= self.alpha <= 1, "alpha", self.alpha, "in [0, 1]")
+        _check(1 <= self.bin_size <= 128, "bin_size", self.bin_size, "in [1, 128]")
+        _check(0 <= self.class_weight_mix <= 1, "class_weight_mix", self.class_weight_mix, "in [0, 1]")
+        _check(self.temperature > 0, "temperature", self.temperature, "> 0")
+        _check(self.samples_per_epoch >= 0, "samples_per_epoch", self.samples_per_epoch, ">= 0")
+        _check(0 < self.crop_scale <= 1, "crop_scale", self.crop_scale, "in (0, 1]")
+        _check(self.test_views in (1, 5), "test_views", self.test_views, "1 or 5")
+        _check(0 < self.test_fraction < 1, "test_fraction", self.test_fraction, "in (0, 1)")
+
+    @property
+    def output_kind(self) -> str:
+        return OUTPUT_KIND[self.model]
+
+    def replace(self, **changes) -> "ExperimentConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+        return path
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ExperimentConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown config parameters {unknown}; expected a subset of {sorted(known)}")
+        return cls(**d)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ExperimentConfig":
+        path = Path(path)
+        try:
+            d = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise FileNotFoundError(f"config file {path} does not exist") from None
+        except json.JSONDecodeError as e:
+            raise ValueError(f"config file {path} is not valid JSON: {e}") from None
+        if not isinstance(d, dict):
+            raise ValueError(f"config file {path} must hold a JSON object, got {type(d).__name__}")
+        return cls.from_dict(d)
+
+
+def _check(ok: bool, name: str, value, expected: str) -> None:
+    if not ok:
+        raise ValueError(f"config parameter '{name}' = {value!r} is invalid: expected {expected}")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# The paper's settings (FACTS section 1 / paper section 4.2). Ablations use the model they vary.
+_PAPER = {
+    "baseline": dict(model="baseline", resolution=96, image_size=96, width=64, epochs=20, batch_size=512, alpha=0.7),
+    "unet_rgb": dict(model="unet_rgb", resolution=96, image_size=96, width=49, epochs=20, batch_size=512, alpha=0.7),
+    "unet_lab": dict(model="unet_lab", resolution=512, image_size=512, width=52, epochs=15, batch_size=16, alpha=0.5),
+    "unet_classif": dict(model="unet_classif", loss="weighted_ce", resolution=512, image_size=512, width=52,
+                         epochs=20, batch_size=16),
+}
+_PAPER["alpha_ablation"] = dict(_PAPER["unet_rgb"])
+_PAPER["bin_ablation"] = dict(_PAPER["unet_classif"])
+
+# CPU: the same models and losses at reduced width and resolution, trained on random crops so a
+# handful of photos yields many samples. Sized so the whole study fits in under an hour on 2 cores.
+_CPU_COMMON = dict(resolution=64, image_size=256, crop_scale=0.35, test_views=5, lr=1e-3)
+_CPU = {
+    "baseline": dict(_PAPER["baseline"], **_CPU_COMMON, width=32, epochs=12, batch_size=32, samples_per_epoch=768),
+    "unet_rgb": dict(_PAPER["unet_rgb"], **_CPU_COMMON, width=16, epochs=12, batch_size=32, samples_per_epoch=768),
+    "unet_lab": dict(_PAPER["unet_lab"], **_CPU_COMMON, width=12, epochs=12, batch_size=32, samples_per_epoch=768),
+    "unet_classif": dict(_PAPER["unet_classif"], **_CPU_COMMON, width=12, epochs=12, batch_size=32,
+                         samples_per_epoch=768),
+}
+_CPU["alpha_ablation"] = dict(_CPU["unet_rgb"], epochs=6)
+_CPU["bin_ablation"] = dict(_CPU["unet_classif"], epochs=6)
+
+# Smoke: every notebook end to end in seconds; numbers are meaningless by design.
+_SMOKE_COMMON = dict(resolution=32, image_size=64, width=4, epochs=2, batch_size=4, samples_per_epoch=8,
+                     crop_scale=0.5, test_views=1, lr=1e-3)
+_SMOKE = {k: dict(v, **_SMOKE_COMMON) for k, v in _PAPER.items()}
+
+PROFILES: dict[str, dict[str, dict]] = {"smoke": _SMOKE, "cpu": _CPU, "paper": _PAPER}
+
+
+def make_config(experiment: str, profile: str, data: str = "bundled", **overrides) -> ExperimentConfig:
+    """The profile's settings for `experiment`, with notebook overrides applied (None = keep profile)."""
+    if profile not in PROFILES:
+        raise ValueError(f"parameter 'profile' = {profile!r} is invalid: expected one of {PROFILE_NAMES}")
+    if experiment not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {experiment!r}; expected one of {EXPERIMENTS}")
+    settings = dict(PROFILES[profile][experiment], name=experiment, profile=profile, data=data)
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    return ExperimentConfig.from_dict(settings)

@@ -1,0 +1,170 @@
+"""Photos in, training batches out.
+
+A data source yields photos; each is centre-cropped to a square and resized (Lanczos) to
+`image_size`, then split into train and test *by photo group* (a stereo pair or near-duplicates stay
+on one side). The result, an `ImageSet` of uint8 tensors, lives on the training device; `CropSampler`
+draws random crops (resized to the model's resolution, randomly flipped) from it, so no host-device
+copy happens per batch.
+
+Sources: `bundled` — the colour photographs that scikit-image ships (offline default).
+"""
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torchvision.ops import roi_align
+
+# scikit-image's bundled colour *photographs*, file -> photo group (its synthetic charts, logos and
+# grayscale samples are left out). motorcycle_left/right are one stereo pair, the same scene a few
+# pixels apart, so they form one group and always land on the same side of the split.
+BUNDLED_PHOTOS = {
+    "astronaut.png": "astronaut",
+    "chelsea.png": "chelsea",
+    "coffee.png": "coffee",
+    "hubble_deep_field.jpg": "hubble_deep_field",
+    "ihc.png": "immunohistochemistry",
+    "motorcycle_left.png": "motorcycle",
+    "motorcycle_right.png": "motorcycle",
+    "retina.jpg": "retina",
+    "rocket.jpg": "rocket",
+}
+
+
+@dataclass
+class ImageSet:
+    """Square uint8 photos (N, 3, S, S) per split, with their names."""
+
+    source: str
+    train: torch.Tensor
+    test: torch.Tensor
+    train_names: list[str]
+    test_names: list[str]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+
+    @property
+    def image_size(self) -> int:
+        return int(self.train.shape[-1])
+
+    def to(self, device: torch.device | str) -> "ImageSet":
+        self.train, self.test = self.train.to(device), self.test.to(device)
+        return self
+
+
+def square_resize(image: Image.Image, size: int) -> np.ndarray:
+    """Centre-crop a PIL image to a square and resize it (Lanczos) to size x size: (size, size, 3) uint8."""
+    image = image.convert("RGB")
+    w, h = image.size
+    s = min(w, h)
+    left, top = (w - s) // 2, (h - s) // 2
+    image = image.crop((left, top, left + s, top + s)).resize((size, size), Image.Resampling.LANCZOS)
+    return np.asarray(image, dtype=np.uint8)
+
+
+def split_by_group(groups: list[str], seed: int, test_fraction: float) -> list[bool]:
+    """True where a photo goes to test: the round(test_fraction * n_groups) groups (at least one, never
+    all) with the smallest seeded hash of their name. Depends only on the group names and the seed,
+    so the listing order of the photos does not matter."""
+    unique = sorted(set(groups))
+    if len(unique) < 2:
+        raise ValueError(f"need photos from at least 2 groups to split train/test, got {len(unique)}")
+    score = {g: hashlib.sha256(f"{seed}:{g}".encode()).hexdigest() for g in unique}
+    k = min(max(1, round(test_fraction * len(unique))), len(unique) - 1)
+    test = set(sorted(unique, key=score.get)[:k])
+    return [g in test for g in groups]
+
+
+def _bundled_photos() -> list[tuple[str, str, Image.Image]]:
+    import skimage.data
+
+    folder = Path(skimage.data.data_dir)
+    return [(Path(f).stem, group, Image.open(folder / f)) for f, group in BUNDLED_PHOTOS.items()]
+
+
+def load_image_set(source: str, image_size: int, seed: int = 0, test_fraction: float = 0.25) -> ImageSet:
+    """Load a data source as square uint8 photos of side `image_size`, split by photo group."""
+    if source == "bundled":
+        photos = _bundled_photos()
+    else:
+        raise ValueError(f"unknown data source {source!r}; expected 'bundled'")
+    is_test = split_by_group([g for _, g, _ in photos], seed, test_fraction)
+    arrays = {name: square_resize(img, image_size) for name, _, img in photos}
+
+    def stack(names: list[str]) -> torch.Tensor:
+        return torch.from_numpy(np.stack([arrays[n] for n in names])).permute(0, 3, 1, 2).contiguous()
+
+    train_names = [n for (n, _, _), t in zip(photos, is_test) if not t]
+    test_names = [n for (n, _, _), t in zip(photos, is_test) if t]
+    return ImageSet(source, stack(train_names), stack(test_names), train_names, test_names)
+
+
+def to_float(images: torch.Tensor) -> torch.Tensor:
+    return images.float().div_(255.0)
+
+
+def _resize_boxes(images: torch.Tensor, boxes: torch.Tensor, resolution: int) -> torch.Tensor:
+    """Crop boxes (K, 5: image index, x0, y0, x1, y1) from float images, each resized to resolution².
+
+    roi_align averages ceil(box/resolution)² samples per output pixel, i.e. it box-filters when
+    shrinking, so downscaled crops do not alias.
+    """
+    return roi_align(images, boxes, output_size=resolution, spatial_scale=1.0, sampling_ratio=-1, aligned=True)
+
+
+class CropSampler:
+    """Random training crops from uint8 photos on any device, drawn with a seeded CPU generator.
+
+    Each epoch is a reproducible function of (seed, epoch): crop side uniform in
+    [crop_scale * S, S], position uniform, horizontal flip with probability 1/2.
+    """
+
+    def __init__(self, images: torch.Tensor, resolution: int, crop_scale: float, samples_per_epoch: int, seed: int):
+        self.images, self.resolution, self.crop_scale, self.seed = images, resolution, crop_scale, seed
+        self.samples_per_epoch = samples_per_epoch or len(images)
+
+    def steps(self, batch_size: int) -> int:
+        return math.ceil(self.samples_per_epoch / batch_size)
+
+    def epoch(self, epoch: int, batch_size: int):
+        """Yield float RGB batches (B, 3, r, r) in [0, 1] on the images' device."""
+        g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+        n, size = len(self.images), self.images.shape[-1]
+        total = self.samples_per_epoch
+        # One pass over the photos in random order when samples_per_epoch is 0, else draws with replacement.
+        order = torch.randperm(n, generator=g) if total == n else torch.randint(n, (total,), generator=g)
+        lo = max(1, int(round(self.crop_scale * size)))
+        sides = torch.randint(lo, size + 1, (total,), generator=g).float()
+        x0 = torch.rand(total, generator=g) * (size - sides)
+        y0 = torch.rand(total, generator=g) * (size - sides)
+        flips = torch.rand(total, generator=g) < 0.5
+        for start in range(0, total, batch_size):
+            sl = slice(start, start + batch_size)
+            idx = order[sl].to(self.images.device)
+            batch = to_float(self.images[idx])
+            if lo == size == self.resolution:
+                out = batch  # whole photos at the training resolution: nothing to resample
+            else:
+                k = len(idx)
+                boxes = torch.stack([torch.arange(k, dtype=torch.float32), x0[sl], y0[sl],
+                                     x0[sl] + sides[sl], y0[sl] + sides[sl]], dim=1)
+                out = _resize_boxes(batch, boxes.to(batch.device), self.resolution)
+            flip = flips[sl].to(out.device).view(-1, 1, 1, 1)
+            yield torch.where(flip, out.flip(-1), out)
+
+
+def test_views(images: torch.Tensor, resolution: int, views: int) -> torch.Tensor:
+    """Deterministic evaluation views (N * views, 3, r, r), float in [0, 1]: the whole photo and,
+    with views = 5, its four corner quarters at half size, each resized to the resolution."""
+    n, size = len(images), images.shape[-1]
+    boxes = [(i, 0, 0, size, size) for i in range(n)]
+    if views == 5:
+        h = size / 2
+        boxes += [(i, x, y, x + h, y + h) for i in range(n) for x in (0, h) for y in (0, h)]
+        boxes.sort(key=lambda b: b[0])
+    b = torch.tensor(boxes, dtype=torch.float32, device=images.device)
+    return _resize_boxes(to_float(images), b, resolution)

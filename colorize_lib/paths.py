@@ -1,0 +1,13 @@
+"""Where things live. Derived from the package location so notebooks work from any directory."""
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+RAW_DIR = DATA_DIR / "raw"
+CACHE_DIR = DATA_DIR / "cache"
+CHECKPOINT_DIR = DATA_DIR / "checkpoints"
+REPORTS_DIR = PROJECT_ROOT / "reports"
+FIGURES_DIR = REPORTS_DIR / "figures"
+TABLES_DIR = REPORTS_DIR / "tables"
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"

@@ -1,0 +1,51 @@
+"""Run-time setup, called explicitly by notebooks and entry points (never at import time)."""
+
+import os
+import random
+
+import numpy as np
+import torch
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """`auto` picks CUDA, then Apple MPS, then CPU."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} was asked for but CUDA is not available; use device='auto' or 'cpu'")
+    return device
+
+
+def setup(seed: int = 0, deterministic: bool = True, device: str = "auto") -> torch.device:
+    """Seed every RNG, make kernels deterministic if asked, and return the device to train on.
+
+    On CPU, seeded runs are bit-identical. On CUDA, deterministic mode needs a fixed cuBLAS
+    workspace (set here) and costs some speed; bf16 autocast results still vary across GPU models.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+    else:
+        torch.backends.cudnn.benchmark = True
+    dev = pick_device(device)
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    return dev
+
+
+def describe_device(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "cpu":
+        return f"cpu ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+    return device.type
