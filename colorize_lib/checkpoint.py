@@ -1,9 +1,16 @@
-"""Checkpoints that load with `torch.load(weights_only=True)`, written atomically."""
+"""Checkpoints that load with `torch.load(weights_only=True)`, written atomically.
+
+A checkpoint is a dict of tensors and plain Python values: `model`, `optimizer` (state dicts),
+`rng` (see `capture_rng`), `epoch`, `history` (list of per-epoch dicts), `best_psnr`, `config`
+(the ExperimentConfig as a dict), `format`, and `class_weights` for the classifier.
+"""
 
 import os
+import random
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .config import ExperimentConfig
@@ -49,3 +56,32 @@ RESUMABLE = ("device", "compile")
 def config_differences(saved: ExperimentConfig, wanted: ExperimentConfig) -> list[tuple[str, object, object]]:
     a, b = saved.to_dict(), wanted.to_dict()
     return [(k, a[k], b[k]) for k in a if k not in RESUMABLE and a[k] != b[k]]
+
+
+def capture_rng() -> dict:
+    """Every RNG state a run could touch, as tensors and plain values (numpy's array becomes a tensor)."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {
+        "torch": torch.get_rng_state(),
+        "python": random.getstate(),
+        "numpy": (kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng(state: dict) -> None:
+    """Inverse of `capture_rng`; CUDA states are restored only where as many devices are visible."""
+    torch.set_rng_state(state["torch"])
+    random.setstate(_as_tuples(state["python"]))
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    cuda = state.get("cuda")
+    if cuda is not None and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda)
+
+
+def _as_tuples(x):
+    # random.setstate wants the nested tuples back; a round trip through torch.save may keep them as is.
+    return tuple(_as_tuples(v) for v in x) if isinstance(x, (list, tuple)) else x

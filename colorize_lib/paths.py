@@ -1,13 +1,18 @@
-"""Where things live. Derived from the package location so notebooks work from any directory."""
+"""Where things live. Derived from the package location so notebooks work from any directory.
 
+`COLORIZE_DATA_DIR` and `COLORIZE_REPORTS_DIR` move the two writable trees elsewhere (the tests
+use them to run the notebooks without touching the project's own data/ and reports/).
+"""
+
+import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_ROOT / "data"
+DATA_DIR = Path(os.environ.get("COLORIZE_DATA_DIR", PROJECT_ROOT / "data"))
 RAW_DIR = DATA_DIR / "raw"
 CACHE_DIR = DATA_DIR / "cache"
 CHECKPOINT_DIR = DATA_DIR / "checkpoints"
-REPORTS_DIR = PROJECT_ROOT / "reports"
+REPORTS_DIR = Path(os.environ.get("COLORIZE_REPORTS_DIR", PROJECT_ROOT / "reports"))
 FIGURES_DIR = REPORTS_DIR / "figures"
 TABLES_DIR = REPORTS_DIR / "tables"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"

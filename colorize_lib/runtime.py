@@ -1,7 +1,9 @@
 """Run-time setup, called explicitly by notebooks and entry points (never at import time)."""
 
+import math
 import os
 import random
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -41,6 +43,36 @@ def setup(seed: int = 0, deterministic: bool = True, device: str = "auto") -> to
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
     return dev
+
+
+def usable_cores() -> int:
+    """CPU cores this process may use: its affinity mask, capped by a cgroup v2 CPU quota if one is set.
+
+    `os.cpu_count()` counts the host's cores, which oversubscribes a container limited to fewer.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
+
+
+def configure_threads(processes_per_node: int = 1) -> int:
+    """Give torch's CPU kernels one thread per usable core, shared among the processes on this node.
+
+    `OMP_NUM_THREADS`, when set (torchrun sets it to 1 for several processes per node), wins. Results
+    are bit-identical between runs with the same thread count; a different count can change the
+    order of float reductions, hence the last bits. Returns the thread count in use.
+    """
+    if os.environ.get("OMP_NUM_THREADS"):
+        return torch.get_num_threads()
+    threads = max(1, usable_cores() // max(1, processes_per_node))
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads
 
 
 def describe_device(device: torch.device) -> str:

@@ -1,0 +1,91 @@
+# The colorization study, end to end.
+#   make reproduce [PROFILE=smoke|cpu|paper] [DATA=bundled|paper|folder:PATH|pexels]
+#   make test
+SHELL := /bin/bash
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := help
+
+PROFILE ?= cpu
+DATA ?= bundled
+PYTHON ?= python3.11
+
+# An active virtualenv or (non-base) conda environment is used as it is; otherwise .venv is made.
+ifneq ($(VIRTUAL_ENV),)
+  ENV_DIR := $(VIRTUAL_ENV)
+else ifneq ($(filter-out base,$(CONDA_DEFAULT_ENV)),)
+  ENV_DIR := $(CONDA_PREFIX)
+else
+  ENV_DIR := .venv
+endif
+PY := $(ENV_DIR)/bin/python
+ENV_STAMP := $(ENV_DIR)/.colorize_lib-installed
+
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NAMES := $(notdir $(basename $(NOTEBOOKS)))
+EXECUTED := $(NAMES:%=reports/notebooks/%.ipynb)
+HTML := $(NAMES:%=reports/%.html)
+LIB := $(wildcard colorize_lib/*.py colorize_lib/*/*.py)
+SETTINGS := reports/.settings
+
+.PHONY: help env reproduce test bench clean clean-all lab FORCE
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "  variables: PROFILE=$(PROFILE) (smoke|cpu|paper)  DATA=$(DATA) (bundled|paper|folder:PATH|pexels)"
+
+env: $(ENV_STAMP)  ## create .venv (unless an environment is active) and install the project
+
+$(ENV_STAMP): pyproject.toml
+	@if [ "$(ENV_DIR)" = ".venv" ] && [ ! -x .venv/bin/python ]; then \
+	  command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or set PYTHON=..." >&2; exit 1; }; \
+	  $(PYTHON) -m venv .venv; fi
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+reproduce: $(HTML) reports/index.html  ## run every notebook (PROFILE, DATA) and render reports/
+	@echo "reports written: reports/index.html (profile $(PROFILE), data $(DATA))"
+
+# Rewritten only when PROFILE or DATA change, so switching either reruns every notebook.
+$(SETTINGS): FORCE
+	@mkdir -p $(dir $@)
+	@echo "PROFILE=$(PROFILE) DATA=$(DATA)" | cmp -s - $@ 2>/dev/null || echo "PROFILE=$(PROFILE) DATA=$(DATA)" > $@
+
+# papermill writes its output even when a cell fails: run into a .partial file, keep a failed run as
+# NAME.failed.ipynb for reading, and only a complete run gets the real name make checks.
+reports/notebooks/%.ipynb: notebooks/%.ipynb $(LIB) $(SETTINGS) | $(ENV_STAMP)
+	@mkdir -p $(dir $@)
+	@rm -f reports/notebooks/$*.failed.ipynb
+	@echo "== running notebook $< (profile $(PROFILE), data $(DATA))"
+	@$(PY) -m papermill $< $@.partial -k python3 --cwd notebooks --log-output --no-progress-bar \
+	    -p profile $(PROFILE) -p data '$(DATA)' >$@.log 2>&1 \
+	  || { tail -n 40 $@.log; mv -f $@.partial reports/notebooks/$*.failed.ipynb 2>/dev/null; \
+	       echo "error: notebook $< failed; executed copy: reports/notebooks/$*.failed.ipynb, log: $@.log" >&2; exit 1; }
+	@grep -E "epoch [0-9]+/|resuming" $@.log | sed 's/^.*INFO - //' || true
+	@mv -f $@.partial $@
+
+reports/%.html: reports/notebooks/%.ipynb | $(ENV_STAMP)
+	@$(PY) -m jupyter nbconvert --to html --log-level ERROR --output-dir reports/.html-partial --output $* $<
+	@mv -f reports/.html-partial/$*.html $@
+
+# Notebook 01 prepares the data the others use; 08 summarises them all.
+$(filter-out reports/notebooks/01_data.ipynb,$(EXECUTED)): reports/notebooks/01_data.ipynb
+reports/notebooks/08_summary.ipynb: $(filter-out reports/notebooks/08_summary.ipynb,$(EXECUTED))
+
+reports/index.html: $(HTML) | $(ENV_STAMP)
+	@$(PY) -m colorize_lib.reports index
+
+test: $(ENV_STAMP)  ## run the test suite (unit tests and every notebook on the smoke profile)
+	$(PY) -m pytest -q
+
+bench: $(ENV_STAMP)  ## print the benchmarks' figures (CPU)
+	$(PY) bench/engine_overhead.py
+	$(PY) bench/data_throughput.py
+
+lab: $(ENV_STAMP)  ## open the notebooks in JupyterLab
+	$(PY) -m jupyter lab notebooks/
+
+clean:  ## remove generated reports (keeps cached data and checkpoints)
+	rm -rf reports/notebooks reports/figures reports/tables reports/runs reports/*.html reports/.settings reports/.html-partial
+
+clean-all: clean  ## also remove cached data and checkpoints
+	rm -rf data/cache data/checkpoints

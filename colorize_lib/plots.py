@@ -1,0 +1,92 @@
+"""Figures. Each function takes data (and `ax=None`), returns the figure and never calls plt.show();
+`save_figure` writes PNGs into reports/figures/ at a fixed dpi."""
+
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+from .paths import FIGURES_DIR
+
+DPI = 120
+
+
+def _image(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
+
+
+def image_grid(rows: dict[str, torch.Tensor], col_titles: list[str] | None = None, size: float = 1.8):
+    """Rows of RGB images: {row label: (N, 3, H, W)}; every row has the same N."""
+    n_rows, n_cols = len(rows), len(next(iter(rows.values())))
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols, size * n_rows), squeeze=False)
+    for r, (label, images) in enumerate(rows.items()):
+        for c in range(n_cols):
+            ax = axes[r, c]
+            ax.imshow(_image(images[c]))
+            ax.set_xticks([]), ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(label, fontsize=9)
+            if r == 0 and col_titles:
+                ax.set_title(col_titles[c], fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(histories: dict[str, pd.DataFrame], columns: list[str], titles: list[str] | None = None,
+                reference: dict[str, float] | None = None):
+    """One panel per history column (e.g. train_loss, test_psnr) with a line per run.
+    `reference` maps a column to a horizontal line (e.g. the gray-baseline PSNR)."""
+    fig, axes = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 3.2), squeeze=False)
+    for ax, col, title in zip(axes[0], columns, titles or columns):
+        for name, h in histories.items():
+            ax.plot(h["epoch"], h[col], marker="o", ms=3, label=name)
+        if reference and col in reference:
+            ax.axhline(reference[col], color="gray", ls="--", lw=1, label="gray (a=b=0)")
+        ax.set_xlabel("epoch"), ax.set_title(title, fontsize=10), ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_psnr_histogram(per_image: pd.DataFrame, ax=None, bins: int = 20):
+    """Distribution of per-image PSNR, model and gray baseline (paper Fig. 1)."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 3.2))
+    lo = min(per_image["psnr"].min(), per_image["gray_psnr"].min())
+    hi = max(per_image["psnr"].max(), per_image["gray_psnr"].max())
+    edges = np.linspace(lo, hi, bins + 1)
+    ax.hist(per_image["gray_psnr"], bins=edges, alpha=0.5, color="gray", label=f"gray, mean {per_image['gray_psnr'].mean():.2f}")
+    ax.hist(per_image["psnr"], bins=edges, alpha=0.7, label=f"model, mean {per_image['psnr'].mean():.2f}")
+    ax.set_xlabel("PSNR (dB)"), ax.set_ylabel("test views"), ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_ab_histogram(freq: torch.Tensor, per_axis: int, extent: float = 128.0, ax=None, title: str = ""):
+    """Heat map of bin frequencies over the AB plane (log scale; white = bin never used)."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4, 3.6))
+    grid = freq.reshape(per_axis, per_axis).numpy()
+    shown = np.where(grid > 0, np.log10(np.where(grid > 0, grid, 1)), np.nan)
+    im = ax.imshow(shown.T, origin="lower", extent=(-extent, extent, -extent, extent), cmap="viridis")
+    fig.colorbar(im, ax=ax, label="log10 frequency")
+    ax.set_xlabel("a"), ax.set_ylabel("b"), ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, name: str, folder: Path = FIGURES_DIR) -> Path:
+    """Write `name`.png atomically at the project's dpi; returns the path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=DPI, bbox_inches="tight")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,236 @@
+"""Check every image file before anything trains: decode fully, normalise to 8-bit RGB, reject what
+cannot be used, and say why.
+
+A rejected file gets a reason that starts with a short stable code ("zero-bytes", "truncated",
+"not-an-image", "unreadable", "too-large", "too-small", "colourless", "duplicate"), then details in
+parentheses, e.g. "too-small (300x200 < 512)". `reason_code` recovers the code.
+
+Only "too-small" depends on the target `image_size`; every other check, the duplicate test and the
+near-duplicate grouping do not, so a split built from them is the same at every resolution.
+"""
+
+import hashlib
+import io
+import os
+import struct
+import warnings
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+MIN_SATURATION = 20.0  # mean HSV saturation on 0-255 below which a photo counts as colourless (paper)
+MAX_PIXELS = 89_478_485  # Pillow's default decompression-bomb limit (about 0.25 GB of RGB)
+NEAR_DUPLICATE_BITS = 6  # difference hashes at most this many bits apart (of 64) form one group
+
+# What Pillow raises for damaged files: besides OSError, some plugins raise SyntaxError, ValueError,
+# EOFError, struct.error or zlib.error from inside `load()`.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
+_SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
+class ImageRejected(Exception):
+    """A file that is not a usable photo; `reason` is a code plus details, e.g. 'truncated (...)'."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class FileCheck:
+    """What validation learned about one file. `reason` is "" for a usable photo; `too_small` is kept
+    apart from it because it alone depends on the target size."""
+
+    name: str
+    path: str
+    sha256: str  # of the file's bytes
+    n_bytes: int
+    mtime_ns: int
+    width: int = 0  # after EXIF orientation
+    height: int = 0
+    saturation: float = float("nan")
+    pixel_hash: str = ""  # sha256 of the decoded RGB pixels: equal for exact duplicates
+    dhash: int = 0  # 64-bit difference hash of the 9x8 grayscale thumbnail
+    reason: str = ""
+    too_small: str = ""
+    array: np.ndarray | None = None  # (S, S, 3) uint8 when usable at the target size
+
+    @property
+    def final_reason(self) -> str:
+        return self.reason or self.too_small
+
+
+def reason_code(reason: str) -> str:
+    """The stable code at the start of a skip reason: 'too-small (300x200 < 512)' -> 'too-small'."""
+    return reason.split(" (", 1)[0].split(" ", 1)[0]
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """Image files under `folder`, recursively, by extension (case-insensitive), sorted by relative
+    path. Hidden files and folders (name starting with '.') are left out: they hold version-control
+    data and half-written temporary files."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"image folder {folder} does not exist or is not a directory")
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [Path(root) / f for f in files if not f.startswith(".") and f.lower().endswith(IMAGE_EXTENSIONS)]
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def saturation(rgb: np.ndarray) -> float:
+    """Mean HSV saturation of an (H, W, 3) uint8 image on the 0-255 scale (S = 255 (max-min)/max)."""
+    hsv = Image.fromarray(rgb, "RGB").convert("HSV")
+    return float(np.asarray(hsv)[..., 1].mean())
+
+
+def decode_rgb(file: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Decode an image completely into (H, W, 3) uint8 RGB, upright per its EXIF orientation.
+
+    CMYK and palette images are converted, 16-bit samples scaled to 8 bits, transparency composited
+    on white. Raises `ImageRejected` for anything that is not a whole, decodable image of at most
+    `max_pixels` pixels.
+    """
+    try:
+        with warnings.catch_warnings():
+            # The size is checked against max_pixels below, so Pillow's own warning is redundant.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                w, h = image.size
+                if w * h > max_pixels:
+                    raise ImageRejected(f"too-large ({w}x{h} > {max_pixels} pixels)")
+                image.load()
+                image = ImageOps.exif_transpose(image)
+                return np.asarray(_to_rgb(image), dtype=np.uint8)
+    except Image.DecompressionBombError as e:
+        raise ImageRejected(f"too-large ({e})") from None
+    except UnidentifiedImageError:
+        raise ImageRejected("not-an-image (no image format recognised)") from None
+    except EOFError as e:
+        raise ImageRejected(f"truncated ({e or 'unexpected end of file'})") from None
+    except _DECODE_ERRORS as e:
+        code = "truncated" if "truncated" in str(e).lower() else "unreadable"
+        raise ImageRejected(f"{code} ({type(e).__name__}: {e})") from None
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    mode = image.mode
+    if mode in _SIXTEEN_BIT_MODES:
+        # 16-bit gray (Pillow keeps it as I;16 or I): map 0..65535 linearly onto 0..255.
+        # 16-bit RGB PNG/TIFF already arrive as 8-bit RGB: Pillow keeps each sample's high byte.
+        a = np.clip(np.asarray(image, dtype=np.float64), 0, 65535)
+        image = Image.fromarray(np.round(a / 257.0).astype(np.uint8), "L")
+    elif mode == "F":
+        raise ImageRejected("unreadable (32-bit float samples are not supported)")
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba)
+    return image.convert("RGB")
+
+
+def _dhash(rgb: np.ndarray) -> int:
+    """64-bit difference hash: is each pixel of a 9x8 grayscale thumbnail brighter than its left
+    neighbour. Survives resizing, recompression and small colour changes."""
+    gray = Image.fromarray(rgb, "RGB").convert("L").resize((9, 8), Image.Resampling.BILINEAR)
+    a = np.asarray(gray, dtype=np.int16)
+    bits = (a[:, 1:] > a[:, :-1]).ravel()
+    return int.from_bytes(np.packbits(bits).tobytes(), "big")
+
+
+def check_file(path: str | Path, name: str, image_size: int, min_saturation: float = MIN_SATURATION,
+               max_pixels: int = MAX_PIXELS) -> FileCheck:
+    """Validate one file and, if usable, square-resize it to `image_size` (see `data.square_resize`)."""
+    from .data import square_resize  # data imports this module lazily; import here keeps it one-way
+
+    path = Path(path)
+    try:
+        stat = path.stat()
+        data = path.read_bytes()
+    except OSError as e:  # permissions, a file removed meanwhile, a broken link
+        return FileCheck(name, str(path), "", 0, 0, reason=f"unreadable ({type(e).__name__}: {e.strerror})")
+    check = FileCheck(name, str(path), hashlib.sha256(data).hexdigest(), len(data), stat.st_mtime_ns)
+    if not data:
+        check.reason = "zero-bytes"
+        return check
+    try:
+        rgb = decode_rgb(io.BytesIO(data), max_pixels)
+    except ImageRejected as e:
+        check.reason = e.reason
+        return check
+    check.height, check.width = rgb.shape[:2]
+    check.saturation = saturation(rgb)
+    if check.saturation < min_saturation:
+        check.reason = f"colourless (saturation {check.saturation:.1f} < {min_saturation:g})"
+        return check
+    check.pixel_hash = hashlib.sha256(rgb.tobytes() + repr(rgb.shape).encode()).hexdigest()
+    check.dhash = _dhash(rgb)
+    if min(check.width, check.height) < image_size:
+        check.too_small = f"too-small ({check.width}x{check.height} < {image_size})"
+        return check
+    check.array = square_resize(Image.fromarray(rgb, "RGB"), image_size)
+    return check
+
+
+def _check_job(job: tuple) -> FileCheck:
+    return check_file(*job)
+
+
+def check_files(paths: list[Path], names: list[str], image_size: int, min_saturation: float = MIN_SATURATION,
+                max_pixels: int = MAX_PIXELS, workers: int | None = None):
+    """Check files in parallel (one process per core by default); yields `FileCheck`s in input order."""
+    jobs = [(p, n, image_size, min_saturation, max_pixels) for p, n in zip(paths, names)]
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers <= 1:
+        yield from map(_check_job, jobs)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(_check_job, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+
+
+def mark_duplicates(checks: list[FileCheck]) -> None:
+    """Keep the first of each set of files with identical decoded pixels; mark the others skipped."""
+    first: dict[str, str] = {}
+    for c in checks:
+        if c.reason or not c.pixel_hash:
+            continue
+        if c.pixel_hash in first:
+            c.reason = f"duplicate of {first[c.pixel_hash]}"
+            c.too_small, c.array = "", None
+        else:
+            first[c.pixel_hash] = c.name
+
+
+def near_duplicate_groups(names: list[str], hashes: list[int], max_bits: int = NEAR_DUPLICATE_BITS) -> list[str]:
+    """Group photos whose difference hashes differ in at most `max_bits` bits, transitively
+    (union-find). Each photo's group is named after the first name (sorted) of its group, so the
+    grouping does not depend on the order the photos are listed in."""
+    n = len(names)
+    parent = list(range(n))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    h = np.array(hashes, dtype=np.uint64)
+    for i in range(n - 1):
+        close = np.flatnonzero(np.bitwise_count(h[i + 1:] ^ h[i]) <= max_bits) + i + 1
+        for j in close:
+            a, b = root(i), root(int(j))
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    label: dict[int, str] = {}
+    for i in range(n):
+        r = root(i)
+        label[r] = min(label.get(r, names[i]), names[i])
+    return [label[root(i)] for i in range(n)]
