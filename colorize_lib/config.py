@@ -157,7 +157,7 @@ _CPU = {
                          samples_per_epoch=768),
 }
 _CPU["alpha_ablation"] = dict(_CPU["unet_rgb"], epochs=6)
-_CPU["bin_ablation"] = dict(_CPU["unet_classif"], epochs=6)
+_CPU["bin_ablation"] = dict(_CPU["unet_classif"], epochs=6, samples_per_epoch=512)  # b = 5 has 2704 logits/pixel
 
 # Smoke: every notebook end to end in seconds; numbers are meaningless by design.
 _SMOKE_COMMON = dict(resolution=32, image_size=64, width=4, epochs=2, batch_size=4, samples_per_epoch=8,

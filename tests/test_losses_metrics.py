@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+import torch
+from skimage.metrics import peak_signal_noise_ratio
+
+from colorize_lib.losses import bin_frequencies, class_weights, mixed_loss, weighted_cross_entropy
+from colorize_lib.metrics import colorfulness, gray_prediction, psnr
+from colorize_lib.color import rgb_to_lab
+
+
+def test_psnr_matches_skimage_per_image():
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.rand(3, 3, 8, 8, generator=g), torch.rand(3, 3, 8, 8, generator=g)
+    ours = psnr(a, b)
+    assert ours.shape == (3,)
+    for i in range(3):
+        ref = peak_signal_noise_ratio(b[i].numpy(), a[i].numpy(), data_range=1.0)
+        assert ours[i].item() == pytest.approx(ref, abs=1e-4)
+
+
+def test_psnr_shape_mismatch():
+    with pytest.raises(ValueError, match="pred and target"):
+        psnr(torch.rand(1, 3, 4, 4), torch.rand(1, 3, 4, 5))
+
+
+def test_gray_prediction_keeps_l_and_zeroes_ab():
+    rgb = torch.rand(2, 3, 8, 8, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    lab_gray = rgb_to_lab(gray_prediction(rgb))
+    assert torch.allclose(lab_gray[:, 0], rgb_to_lab(rgb)[:, 0], atol=1e-3)
+    assert lab_gray[:, 1:].abs().max() < 1e-3
+
+
+def test_colorfulness_zero_for_gray_and_positive_for_colour():
+    gray = torch.full((1, 3, 4, 4), 0.5)
+    red = torch.zeros(1, 3, 4, 4); red[:, 0] = 1
+    assert colorfulness(gray).item() == pytest.approx(0.0)
+    assert colorfulness(red).item() > 50
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 1.0])
+def test_mixed_loss_is_the_alpha_blend(alpha):
+    p, t = torch.zeros(1, 1, 2, 2), torch.full((1, 1, 2, 2), 0.5)
+    assert mixed_loss(p, t, alpha).item() == pytest.approx(alpha * 0.25 + (1 - alpha) * 0.5)
+
+
+def test_class_weights_finite_with_empty_bins_and_normalised():
+    idx = torch.tensor([0, 0, 0, 0, 0, 0, 1, 1, 3])  # bins 2 and 4.. never used
+    freq = bin_frequencies(idx, 10)
+    for mix in (0.0, 0.5, 1.0):
+        w = class_weights(freq, mix)
+        assert torch.isfinite(w).all()
+        assert (w[freq == 0] == 0).all()
+        assert float((freq * w.double()).sum()) == pytest.approx(1.0, abs=1e-6)
+    w = class_weights(freq, 0.0)
+    assert w[3] > w[1] > w[0]  # rarer bins weigh more
+    with pytest.raises(ValueError, match="all zero"):
+        class_weights(torch.zeros(5, dtype=torch.float64))
+
+
+def test_weighted_cross_entropy_uses_target_weights():
+    logits = torch.zeros(1, 3, 1, 2)  # uniform: CE = log 3 everywhere
+    target = torch.tensor([[[0, 2]]])
+    w = torch.tensor([1.0, 0.0, 3.0])
+    assert weighted_cross_entropy(logits, target, w).item() == pytest.approx(np.log(3) * (1 + 3) / 2, rel=1e-5)

@@ -1,0 +1,41 @@
+import pytest
+import torch
+
+from colorize_lib.models import OUTPUT_KIND, PAPER_PARAMS, count_parameters, get_model, list_models
+
+
+def test_registry_lists_the_four_models():
+    assert list_models() == ["baseline", "unet_classif", "unet_lab", "unet_rgb"]
+    with pytest.raises(ValueError, match="unknown model 'vgg'"):
+        get_model("vgg")
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_paper_parameter_count_within_5_percent(name):
+    model = get_model(name)
+    n = count_parameters(model)
+    if name == "unet_classif":
+        n -= sum(p.numel() for p in model.out.parameters())  # the paper counts the body, head on top
+    assert abs(n - PAPER_PARAMS[name]) / PAPER_PARAMS[name] < 0.05, n
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_forward_backward_small(name):
+    torch.manual_seed(0)
+    model = get_model(name, width=4)
+    x = torch.rand(2, 1, 32, 32)
+    out = model(x)
+    channels = {"rgb": 3, "ab": 2, "bins": 676}[OUTPUT_KIND[name]]
+    assert out.shape == (2, channels, 32, 32)
+    assert torch.isfinite(out).all()
+    if OUTPUT_KIND[name] == "rgb":
+        assert out.min() >= 0 and out.max() <= 1
+    if OUTPUT_KIND[name] == "ab":
+        assert out.abs().max() <= 1
+    out.float().mean().backward()
+    grads = [p.grad for p in model.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+
+
+def test_classifier_head_follows_bin_count():
+    assert get_model("unet_classif", width=4, n_bins=324)(torch.rand(1, 1, 32, 32)).shape[1] == 324

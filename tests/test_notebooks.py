@@ -1,0 +1,87 @@
+"""Every notebook runs headless under papermill on the smoke profile and writes what it promises."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import papermill
+import pytest
+
+from colorize_lib.paths import NOTEBOOKS_DIR
+
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_the_eight_notebooks_exist():
+    assert [p.stem[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_stored_clean_with_profile_and_data_parameters(path):
+    nb = json.loads(path.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c["outputs"] and c["execution_count"] is None for c in code)
+    params = papermill.inspect_notebook(str(path))
+    assert {"profile", "data"} <= set(params)
+    assert params["profile"]["default"] == '"cpu"' and params["profile"]["inferred_type_name"] == "str"
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("smoke")
+    env = dict(os.environ, COLORIZE_DATA_DIR=str(root / "data"), COLORIZE_REPORTS_DIR=str(root / "reports"),
+               MPLBACKEND="Agg")
+    executed = root / "executed"
+    executed.mkdir()
+    for path in NOTEBOOKS:
+        out = executed / path.name
+        proc = subprocess.run([sys.executable, "-m", "papermill", str(path), str(out), "-k", "python3",
+                               "--cwd", str(NOTEBOOKS_DIR), "--no-progress-bar", "-p", "profile", "smoke",
+                               "-p", "data", "bundled"], env=env, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, f"{path.name} failed:\n{proc.stderr[-3000:]}"
+    return root
+
+
+def test_smoke_run_writes_table1_with_gray_row_and_paper_figures(smoke_run):
+    table1 = pd.read_csv(smoke_run / "reports" / "tables" / "table1.csv")
+    assert table1["model"].tolist() == ["CNN baseline", "U-Net RGB", "U-Net LAB", "U-Net classification", "Gray (a=b=0)"]
+    assert table1["paper_psnr_db"].tolist()[:4] == [11.2, 13.5, 19.0, 18.2]
+    assert table1["psnr_db"].notna().all() and (table1["psnr_db"] > 0).all()
+    gray = table1.iloc[-1]
+    assert gray["psnr_db"] == pytest.approx(gray["gray_psnr_db"])
+    # Every model row is compared to the gray baseline on the same views.
+    assert (table1["gray_psnr_db"].iloc[:4] == gray["gray_psnr_db"]).all()
+
+
+def test_smoke_run_writes_every_experiments_results(smoke_run):
+    tables = smoke_run / "reports" / "tables"
+    for nb in ("02_baseline_cnn", "03_unet_rgb", "04_unet_lab", "05_classification"):
+        summary = pd.read_csv(tables / f"{nb}.csv")
+        assert summary["model"].iloc[-1] == "Gray (a=b=0)"
+        history = pd.read_csv(tables / f"{nb}_history.csv")
+        assert history["epoch"].tolist() == [1, 2]
+        assert {"train_loss", "test_loss", "test_psnr", "seconds", "images_per_s"} <= set(history)
+    alpha = pd.read_csv(tables / "06_alpha_ablation.csv")
+    assert alpha["alpha"].dropna().tolist() == [0.0, 0.3, 0.5, 0.7, 1.0]
+    assert alpha.loc[alpha["alpha"] == 0.5, "paper_psnr_db"].item() == 22.94
+    bins = pd.read_csv(tables / "07_bin_ablation.csv")
+    assert bins["n_bins"].dropna().astype(int).tolist() == [2704, 676, 324]
+    assert bins["paper_n_bins"].dropna().astype(int).tolist() == [2704, 676, 196]
+    assert (bins["ceiling_psnr_db"].dropna() > 25).all()
+    ab = pd.read_csv(tables / "01_ab_bins.csv")
+    assert len(ab) == 676 and ab["frequency"].sum() == pytest.approx(1.0)
+
+
+def test_smoke_run_writes_figures_and_run_info(smoke_run):
+    reports = smoke_run / "reports"
+    figures = {p.name for p in (reports / "figures").glob("*.png")}
+    for name in ("01_samples.png", "01_ab_histogram.png", "05_classification_psnr_histogram.png",
+                 "05_classification_ce.png", "06_alpha_ablation_psnr.png", "08_four_models.png"):
+        assert name in figures
+    infos = [json.loads(p.read_text()) for p in (reports / "runs").glob("*.run.json")]
+    assert sorted(i["notebook"] for i in infos) == [p.stem for p in NOTEBOOKS]
+    assert all(i["profile"] == "smoke" and i["device"].startswith("cpu") for i in infos)
