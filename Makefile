@@ -8,6 +8,7 @@ SHELL := /bin/bash
 PROFILE ?= cpu
 DATA ?= bundled
 PYTHON ?= python3.11
+REPORTS ?= reports
 
 # An active virtualenv or (non-base) conda environment is used as it is; otherwise .venv is made.
 ifneq ($(VIRTUAL_ENV),)
@@ -22,10 +23,12 @@ ENV_STAMP := $(ENV_DIR)/.colorize_lib-installed
 
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NAMES := $(notdir $(basename $(NOTEBOOKS)))
-EXECUTED := $(NAMES:%=reports/notebooks/%.ipynb)
-HTML := $(NAMES:%=reports/%.html)
+EXECUTED := $(NAMES:%=$(REPORTS)/notebooks/%.ipynb)
+HTML := $(NAMES:%=$(REPORTS)/%.html)
 LIB := $(wildcard colorize_lib/*.py colorize_lib/*/*.py)
-SETTINGS := reports/.settings
+SETTINGS := $(REPORTS)/.settings
+# The notebooks write through colorize_lib.paths, which follows this variable.
+export COLORIZE_REPORTS_DIR := $(abspath $(REPORTS))
 
 .PHONY: help env reproduce test bench clean clean-all lab FORCE
 
@@ -42,8 +45,8 @@ $(ENV_STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $@
 
-reproduce: $(HTML) reports/index.html  ## run every notebook (PROFILE, DATA) and render reports/
-	@echo "reports written: reports/index.html (profile $(PROFILE), data $(DATA))"
+reproduce: $(HTML) $(REPORTS)/index.html  ## run every notebook (PROFILE, DATA) and render reports/
+	@echo "reports written: $(REPORTS)/index.html (profile $(PROFILE), data $(DATA))"
 
 # Rewritten only when PROFILE or DATA change, so switching either reruns every notebook.
 $(SETTINGS): FORCE
@@ -52,26 +55,26 @@ $(SETTINGS): FORCE
 
 # papermill writes its output even when a cell fails: run into a .partial file, keep a failed run as
 # NAME.failed.ipynb for reading, and only a complete run gets the real name make checks.
-reports/notebooks/%.ipynb: notebooks/%.ipynb $(LIB) $(SETTINGS) | $(ENV_STAMP)
+$(REPORTS)/notebooks/%.ipynb: notebooks/%.ipynb $(LIB) $(SETTINGS) | $(ENV_STAMP)
 	@mkdir -p $(dir $@)
-	@rm -f reports/notebooks/$*.failed.ipynb
+	@rm -f $(REPORTS)/notebooks/$*.failed.ipynb
 	@echo "== running notebook $< (profile $(PROFILE), data $(DATA))"
 	@$(PY) -m papermill $< $@.partial -k python3 --cwd notebooks --log-output --no-progress-bar \
 	    -p profile $(PROFILE) -p data '$(DATA)' >$@.log 2>&1 \
-	  || { tail -n 40 $@.log; mv -f $@.partial reports/notebooks/$*.failed.ipynb 2>/dev/null; \
-	       echo "error: notebook $< failed; executed copy: reports/notebooks/$*.failed.ipynb, log: $@.log" >&2; exit 1; }
+	  || { tail -n 40 $@.log; mv -f $@.partial $(REPORTS)/notebooks/$*.failed.ipynb 2>/dev/null; \
+	       echo "error: notebook $< failed; executed copy: $(REPORTS)/notebooks/$*.failed.ipynb, log: $@.log" >&2; exit 1; }
 	@grep -E "epoch [0-9]+/|resuming" $@.log | sed 's/^.*INFO - //' || true
 	@mv -f $@.partial $@
 
-reports/%.html: reports/notebooks/%.ipynb | $(ENV_STAMP)
-	@$(PY) -m jupyter nbconvert --to html --log-level ERROR --output-dir reports/.html-partial --output $* $<
-	@mv -f reports/.html-partial/$*.html $@
+$(REPORTS)/%.html: $(REPORTS)/notebooks/%.ipynb | $(ENV_STAMP)
+	@$(PY) -m jupyter nbconvert --to html --log-level ERROR --output-dir $(REPORTS)/.html-partial --output $* $<
+	@mv -f $(REPORTS)/.html-partial/$*.html $@
 
 # Notebook 01 prepares the data the others use; 08 summarises them all.
-$(filter-out reports/notebooks/01_data.ipynb,$(EXECUTED)): reports/notebooks/01_data.ipynb
-reports/notebooks/08_summary.ipynb: $(filter-out reports/notebooks/08_summary.ipynb,$(EXECUTED))
+$(filter-out $(REPORTS)/notebooks/01_data.ipynb,$(EXECUTED)): $(REPORTS)/notebooks/01_data.ipynb
+$(REPORTS)/notebooks/08_summary.ipynb: $(filter-out $(REPORTS)/notebooks/08_summary.ipynb,$(EXECUTED))
 
-reports/index.html: $(HTML) | $(ENV_STAMP)
+$(REPORTS)/index.html: $(HTML) | $(ENV_STAMP)
 	@$(PY) -m colorize_lib.reports index
 
 test: $(ENV_STAMP)  ## run the test suite (unit tests and every notebook on the smoke profile)
@@ -85,7 +88,7 @@ lab: $(ENV_STAMP)  ## open the notebooks in JupyterLab
 	$(PY) -m jupyter lab notebooks/
 
 clean:  ## remove generated reports (keeps cached data and checkpoints)
-	rm -rf reports/notebooks reports/figures reports/tables reports/runs reports/*.html reports/.settings reports/.html-partial
+	rm -rf $(addprefix $(REPORTS)/,notebooks figures tables runs *.html .settings .html-partial)
 
 clean-all: clean  ## also remove cached data and checkpoints
 	rm -rf data/cache data/checkpoints
