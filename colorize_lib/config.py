@@ -7,11 +7,10 @@ checkpoint.
 
 import dataclasses
 import json
-import os
-import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from .files import atomic_write_text
 from .models import OUTPUT_KIND
 
 PROFILE_NAMES = ("smoke", "cpu", "paper")
@@ -120,19 +119,6 @@ class ExperimentConfig:
 def _check(ok: bool, name: str, value, expected: str) -> None:
     if not ok:
         raise ValueError(f"config parameter '{name}' = {value!r} is invalid: expected {expected}")
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # The paper's settings (FACTS section 1 / paper section 4.2). Ablations use the model they vary.

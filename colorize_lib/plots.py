@@ -1,8 +1,6 @@
 """Figures. Each function takes data (and `ax=None`), returns the figure and never calls plt.show();
 `save_figure` writes PNGs into reports/figures/ at a fixed dpi."""
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -10,6 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .files import atomic_path
 from .paths import FIGURES_DIR
 
 DPI = 120
@@ -79,14 +78,7 @@ def plot_ab_histogram(freq: torch.Tensor, per_axis: int, extent: float = 128.0, 
 
 def save_figure(fig, name: str, folder: Path = FIGURES_DIR) -> Path:
     """Write `name`.png atomically at the project's dpi; returns the path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".png")
-    os.close(fd)
-    try:
+    path = Path(folder) / f"{name}.png"
+    with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=DPI, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import ExperimentConfig, atomic_write_text
+from .config import ExperimentConfig
+from .files import atomic_write_text
 from .paths import FIGURES_DIR, PROJECT_ROOT, REPORTS_DIR, TABLES_DIR
 
 RUNS_DIR = REPORTS_DIR / "runs"
