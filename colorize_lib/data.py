@@ -6,7 +6,11 @@ on one side). The result, an `ImageSet` of uint8 tensors, lives on the training 
 draws random crops (resized to the model's resolution, randomly flipped) from it, so no host-device
 copy happens per batch.
 
-Sources: `bundled` — the colour photographs that scikit-image ships (offline default).
+Sources (see `colorize_lib.sources`): `bundled` — the colour photographs that scikit-image ships
+(offline default); `paper` — the authors' published train/test images, fetched with git;
+`folder:PATH` — every image under PATH, near-duplicates grouped; `pexels` — photos collected with the
+authors' Pexels method. Every file is validated (`colorize_lib.validate`) and the result cached per
+(source, image_size) (`colorize_lib.cache`).
 """
 
 import hashlib
@@ -16,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torchvision.ops import roi_align
 
@@ -46,6 +49,7 @@ class ImageSet:
     train_names: list[str]
     test_names: list[str]
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    cache_dir: Path | None = None  # the cache folder it was loaded from (holds manifest.csv)
 
     @property
     def image_size(self) -> int:
@@ -79,28 +83,15 @@ def split_by_group(groups: list[str], seed: int, test_fraction: float) -> list[b
     return [g in test for g in groups]
 
 
-def _bundled_photos() -> list[tuple[str, str, Image.Image]]:
-    import skimage.data
-
-    folder = Path(skimage.data.data_dir)
-    return [(Path(f).stem, group, Image.open(folder / f)) for f, group in BUNDLED_PHOTOS.items()]
-
-
 def load_image_set(source: str, image_size: int, seed: int = 0, test_fraction: float = 0.25) -> ImageSet:
-    """Load a data source as square uint8 photos of side `image_size`, split by photo group."""
-    if source == "bundled":
-        photos = _bundled_photos()
-    else:
-        raise ValueError(f"unknown data source {source!r}; expected 'bundled'")
-    is_test = split_by_group([g for _, g, _ in photos], seed, test_fraction)
-    arrays = {name: square_resize(img, image_size) for name, _, img in photos}
+    """Load a data source ('bundled', 'paper', 'pexels' or 'folder:PATH') as square uint8 photos of side
+    `image_size`, every file validated, split by photo group (or the source's own split), cached on disk
+    under `paths.CACHE_DIR`. Files left out are listed in `ImageSet.skipped` with the reason."""
+    # Imported here: both modules import this one.
+    from .cache import load_cached
+    from .sources import resolve_source
 
-    def stack(names: list[str]) -> torch.Tensor:
-        return torch.from_numpy(np.stack([arrays[n] for n in names])).permute(0, 3, 1, 2).contiguous()
-
-    train_names = [n for (n, _, _), t in zip(photos, is_test) if not t]
-    test_names = [n for (n, _, _), t in zip(photos, is_test) if t]
-    return ImageSet(source, stack(train_names), stack(test_names), train_names, test_names)
+    return load_cached(resolve_source(source), image_size, seed, test_fraction)
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:

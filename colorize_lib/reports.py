@@ -14,7 +14,7 @@ import pandas as pd
 
 from .config import ExperimentConfig
 from .files import atomic_write_text
-from .paths import FIGURES_DIR, PROJECT_ROOT, REPORTS_DIR, TABLES_DIR
+from .paths import PROJECT_ROOT, REPORTS_DIR, TABLES_DIR
 
 RUNS_DIR = REPORTS_DIR / "runs"
 

@@ -16,12 +16,15 @@ import struct
 import warnings
 import zlib
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .data import square_resize
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 MIN_SATURATION = 20.0  # mean HSV saturation on 0-255 below which a photo counts as colourless (paper)
@@ -86,9 +89,13 @@ def list_images(folder: str | Path) -> list[Path]:
 
 
 def saturation(rgb: np.ndarray) -> float:
-    """Mean HSV saturation of an (H, W, 3) uint8 image on the 0-255 scale (S = 255 (max-min)/max)."""
-    hsv = Image.fromarray(rgb, "RGB").convert("HSV")
-    return float(np.asarray(hsv)[..., 1].mean())
+    """Mean HSV saturation of an (H, W, 3) uint8 image on the 0-255 scale, S = floor(255 (max-min)/max):
+    exactly Pillow's `convert('HSV')`, which the authors' filter used, in a quarter of the time."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    high = np.maximum(np.maximum(r, g), b)
+    low = np.minimum(np.minimum(r, g), b)
+    s = (high - low).astype(np.uint16) * 255 // np.maximum(high, 1)  # 255 * 255 fits in uint16
+    return float(s.mean())
 
 
 def decode_rgb(file: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS) -> np.ndarray:
@@ -98,6 +105,10 @@ def decode_rgb(file: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS) -> np.
     on white. Raises `ImageRejected` for anything that is not a whole, decodable image of at most
     `max_pixels` pixels.
     """
+    return np.asarray(_decode(file, max_pixels), dtype=np.uint8)
+
+
+def _decode(file: str | Path | BinaryIO, max_pixels: int) -> Image.Image:
     try:
         with warnings.catch_warnings():
             # The size is checked against max_pixels below, so Pillow's own warning is redundant.
@@ -107,8 +118,8 @@ def decode_rgb(file: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS) -> np.
                 if w * h > max_pixels:
                     raise ImageRejected(f"too-large ({w}x{h} > {max_pixels} pixels)")
                 image.load()
-                image = ImageOps.exif_transpose(image)
-                return np.asarray(_to_rgb(image), dtype=np.uint8)
+                ImageOps.exif_transpose(image, in_place=True)
+                return _to_rgb(image)
     except Image.DecompressionBombError as e:
         raise ImageRejected(f"too-large ({e})") from None
     except UnidentifiedImageError:
@@ -137,10 +148,10 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _dhash(rgb: np.ndarray) -> int:
+def _dhash(image: Image.Image) -> int:
     """64-bit difference hash: is each pixel of a 9x8 grayscale thumbnail brighter than its left
     neighbour. Survives resizing, recompression and small colour changes."""
-    gray = Image.fromarray(rgb, "RGB").convert("L").resize((9, 8), Image.Resampling.BILINEAR)
+    gray = image.convert("L").resize((9, 8), Image.Resampling.BILINEAR)
     a = np.asarray(gray, dtype=np.int16)
     bits = (a[:, 1:] > a[:, :-1]).ravel()
     return int.from_bytes(np.packbits(bits).tobytes(), "big")
@@ -149,8 +160,6 @@ def _dhash(rgb: np.ndarray) -> int:
 def check_file(path: str | Path, name: str, image_size: int, min_saturation: float = MIN_SATURATION,
                max_pixels: int = MAX_PIXELS) -> FileCheck:
     """Validate one file and, if usable, square-resize it to `image_size` (see `data.square_resize`)."""
-    from .data import square_resize  # data imports this module lazily; import here keeps it one-way
-
     path = Path(path)
     try:
         stat = path.stat()
@@ -162,21 +171,22 @@ def check_file(path: str | Path, name: str, image_size: int, min_saturation: flo
         check.reason = "zero-bytes"
         return check
     try:
-        rgb = decode_rgb(io.BytesIO(data), max_pixels)
+        image = _decode(io.BytesIO(data), max_pixels)
     except ImageRejected as e:
         check.reason = e.reason
         return check
+    rgb = np.asarray(image)
     check.height, check.width = rgb.shape[:2]
     check.saturation = saturation(rgb)
     if check.saturation < min_saturation:
         check.reason = f"colourless (saturation {check.saturation:.1f} < {min_saturation:g})"
         return check
-    check.pixel_hash = hashlib.sha256(rgb.tobytes() + repr(rgb.shape).encode()).hexdigest()
-    check.dhash = _dhash(rgb)
+    check.pixel_hash = hashlib.sha256(repr(rgb.shape).encode() + rgb.data).hexdigest()
+    check.dhash = _dhash(image)
     if min(check.width, check.height) < image_size:
         check.too_small = f"too-small ({check.width}x{check.height} < {image_size})"
         return check
-    check.array = square_resize(Image.fromarray(rgb, "RGB"), image_size)
+    check.array = square_resize(image, image_size)
     return check
 
 
@@ -185,7 +195,7 @@ def _check_job(job: tuple) -> FileCheck:
 
 
 def check_files(paths: list[Path], names: list[str], image_size: int, min_saturation: float = MIN_SATURATION,
-                max_pixels: int = MAX_PIXELS, workers: int | None = None):
+                max_pixels: int = MAX_PIXELS, workers: int | None = None) -> Iterator[FileCheck]:
     """Check files in parallel (one process per core by default); yields `FileCheck`s in input order."""
     jobs = [(p, n, image_size, min_saturation, max_pixels) for p, n in zip(paths, names)]
     workers = min(workers or os.cpu_count() or 1, len(jobs))
@@ -197,9 +207,10 @@ def check_files(paths: list[Path], names: list[str], image_size: int, min_satura
 
 
 def mark_duplicates(checks: list[FileCheck]) -> None:
-    """Keep the first of each set of files with identical decoded pixels; mark the others skipped."""
+    """Keep one of each set of files with identical decoded pixels, the first by name (so the choice
+    does not depend on listing order); mark the others skipped."""
     first: dict[str, str] = {}
-    for c in checks:
+    for c in sorted(checks, key=lambda c: c.name):
         if c.reason or not c.pixel_hash:
             continue
         if c.pixel_hash in first:

@@ -31,7 +31,7 @@ def folder(tmp_path) -> Path:
         Image.fromarray(photo(i)).save(root / ("sub" if i % 3 == 0 else ".") / f"p{i:02d}.png")
     Image.fromarray(np.clip(photo(0).astype(int) + 5, 0, 255).astype(np.uint8)).save(root / "p00_bright.png")
     Image.fromarray(photo(1)).save(root / "zz_copy.png", compress_level=9)
-    Image.fromarray(photo(2, 40, 40)).save(root / "small.png")
+    Image.fromarray(photo(2, 40, 28)).save(root / "small.png")
     Image.fromarray(np.repeat(photo(3)[..., :1], 3, 2)).save(root / "gray.png")
     (root / "empty.jpg").write_bytes(b"")
     (root / "notes.jpg").write_text("hello")
@@ -46,7 +46,7 @@ def test_folder_is_validated_split_and_cached(folder, tmp_path):
     skipped = dict(data.skipped)
     assert skipped == {"empty.jpg": "zero-bytes", "gray.png": "colourless (saturation 0.0 < 20)",
                        "notes.jpg": "not-an-image (no image format recognised)",
-                       "zz_copy.png": "duplicate of p01.png"}  # small.png: 40x40 is enough for 32
+                       "small.png": "too-small (40x28 < 32)", "zz_copy.png": "duplicate of p01.png"}
     # The near-duplicate pair stays on one side.
     side = {n: "train" for n in data.train_names} | {n: "test" for n in data.test_names}
     assert side["sub/p00.png"] == side["p00_bright.png"]
@@ -146,6 +146,19 @@ def test_interrupted_build_leaves_no_cache(folder, tmp_path, monkeypatch):
     assert [p.name for p in root.iterdir()] == [cache_dir_for(folder_files(folder), 32, root).name]
 
 
+def test_abandoned_temporary_builds_are_removed(folder, tmp_path):
+    root = tmp_path / "cache"
+    name = cache_dir_for(folder_files(folder), 32, root).name
+    old, fresh = root / f".{name}.abc.tmp", root / f".{name}.def.tmp"
+    for d in (old, fresh):
+        d.mkdir(parents=True)
+        (d / "staged.npy").write_bytes(b"partial")
+    for path in (old, old / "staged.npy"):
+        os.utime(path, (0, 0))  # a build killed long ago
+    load_cached(folder_files(folder), 32, cache_root=root)
+    assert not old.exists() and fresh.exists()  # a recent one may be another process's build
+
+
 def test_parallel_build_matches_serial(folder, tmp_path):
     one = load_cached(folder_files(folder), 32, cache_root=tmp_path / "one", workers=1)
     two = load_cached(folder_files(folder), 32, cache_root=tmp_path / "two", workers=2)
@@ -193,10 +206,10 @@ def test_datareport_tables(folder, tmp_path):
     data = load_cached(folder_files(folder), 32, cache_root=tmp_path / "cache")
     table = datareport.skipped_table(data)
     assert list(table.columns) == ["file", "code", "reason"]
-    assert set(table["file"]) == {"empty.jpg", "gray.png", "notes.jpg", "zz_copy.png"}
+    assert set(table["file"]) == {"empty.jpg", "gray.png", "notes.jpg", "small.png", "zz_copy.png"}
     counts = datareport.skipped_counts(data)
     assert dict(zip(counts["code"], counts["n_files"])) == {"zero-bytes": 1, "colourless": 1, "not-an-image": 1,
-                                                            "duplicate": 1}
+                                                            "too-small": 1, "duplicate": 1}
     summary = datareport.split_summary(data)
     assert dict(zip(summary["split"], summary["n_images"])) == {"train": len(data.train_names),
                                                                  "test": len(data.test_names)}

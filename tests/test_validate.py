@@ -74,6 +74,13 @@ def test_size_limits(tmp_path):
     assert code_of(bomb, max_pixels=10**12) == "too-large"
 
 
+def test_saturation_matches_pillow_hsv():
+    rng = np.random.default_rng(0)
+    for rgb in (rng.integers(0, 256, (50, 60, 3), dtype=np.uint8), photo(1), np.zeros((4, 4, 3), np.uint8)):
+        want = np.asarray(Image.fromarray(rgb).convert("HSV"))[..., 1].mean()
+        assert saturation(rgb) == pytest.approx(want, abs=1e-9)
+
+
 def test_colourless_photos_are_skipped(tmp_path):
     gray = np.repeat(photo(5)[..., :1], 3, axis=2)  # grayscale stored as RGB
     reason = check_file(save(tmp_path / "gray.png", gray), "gray.png", 32).final_reason

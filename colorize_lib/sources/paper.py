@@ -2,14 +2,15 @@
 repository at a pinned commit, fetched with the git CLI so only that folder is transferred.
 
 The whole repository is about 725 MB; a cone-mode sparse checkout of `dataset/` plus a blob-less,
-depth-1 fetch of the one commit downloads only the image blobs that folder needs.
+depth-1 fetch of the one commit downloads only the blobs that folder needs (and, as cone mode always
+does, the few files at the top level: README and notebooks).
 """
 
 import os
 import subprocess
 from pathlib import Path
 
-from ..paths import RAW_DIR
+from .. import paths
 from . import SourceFiles
 
 PAPER_REPO = "https://github.com/ADnocap/Recolour-Greyscale"
@@ -52,14 +53,15 @@ def _head(dest: Path) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def fetch_paper(dest: Path = RAW_DIR / "paper", repo_url: str = PAPER_REPO, commit: str = PAPER_COMMIT,
+def fetch_paper(dest: Path | None = None, repo_url: str = PAPER_REPO, commit: str = PAPER_COMMIT,
                 expected_train: int = PAPER_TRAIN, expected_test: int = PAPER_TEST) -> Path:
-    """Fetch `dataset/` of `repo_url` at `commit` into `dest` and return `dest / 'dataset'`.
+    """Fetch `dataset/` of `repo_url` at `commit` into `dest` (default `paths.RAW_DIR / 'paper'`) and
+    return `dest / 'dataset'`.
 
     Resumable: a rerun continues in the same folder (objects already fetched stay). Raises if the
     checked-out folders hold fewer images than expected.
     """
-    dest = Path(dest)
+    dest = Path(dest or paths.RAW_DIR / "paper")
     dataset = dest / "dataset"
     if _head(dest) == commit:
         n_train, n_test = count_paper_files(dataset)

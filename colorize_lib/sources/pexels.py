@@ -14,7 +14,6 @@ import http.client
 import io
 import json
 import os
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -26,8 +25,8 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from ..config import atomic_write_text
-from ..paths import RAW_DIR
+from .. import paths
+from ..files import atomic_path, atomic_write_text
 from ..validate import MIN_SATURATION, ImageRejected, decode_rgb, saturation
 from . import SourceFiles
 from .folder import folder_files
@@ -149,17 +148,6 @@ def _square_photo(rgb: np.ndarray, size: int) -> Image.Image:
     return image.crop((left, top, left + size, top + size))
 
 
-def _save_jpeg(image: Image.Image, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            image.save(f, "JPEG", quality=JPEG_QUALITY)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _photo_image(client: _Client, url: str, size: int, min_saturation: float) -> Image.Image:
     """Download and prepare one photo; raises ImageRejected with the reason to skip it."""
     try:
@@ -189,12 +177,13 @@ def _page_number(next_page: str | None) -> int | None:
     return int(pages[0])
 
 
-def collect_pexels(n_photos: int, out_dir: Path = RAW_DIR / "pexels", base_url: str = PEXELS_API,
+def collect_pexels(n_photos: int, out_dir: Path | None = None, base_url: str = PEXELS_API,
                    size: int = PHOTO_SIZE, min_saturation: float = MIN_SATURATION, max_attempts: int = 5,
                    backoff_s: float = 1.0, max_wait_s: float = 3600.0, timeout_s: float = 30.0,
                    sleep: Callable[[float], None] = time.sleep,
                    clock: Callable[[], float] = time.time) -> CollectSummary:
-    """Save up to `n_photos` curated Pexels photos into `out_dir` (resuming an earlier run there).
+    """Save up to `n_photos` curated Pexels photos into `out_dir` (default `paths.RAW_DIR / 'pexels'`),
+    resuming an earlier run there.
 
     Needs the API key in the environment variable PEXELS_API_KEY. `sleep` and `clock` are
     injectable so tests need not wait for real rate-limit windows.
@@ -202,7 +191,7 @@ def collect_pexels(n_photos: int, out_dir: Path = RAW_DIR / "pexels", base_url: 
     if n_photos < 1:
         raise ValueError(f"parameter 'n_photos' = {n_photos!r} is invalid: expected a positive count")
     key = _api_key()
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir or paths.RAW_DIR / "pexels")
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = out_dir / MANIFEST
     state = _load_manifest(manifest_path)
@@ -226,6 +215,8 @@ def collect_pexels(n_photos: int, out_dir: Path = RAW_DIR / "pexels", base_url: 
         for entry in entries:
             if len(photos) >= n_photos:
                 break
+            if not isinstance(entry, dict) or "id" not in entry:
+                raise PexelsError(f"GET {url} listed a photo without an id: {str(entry)[:80]}")
             pid = str(entry["id"])
             if pid in photos or pid in skipped:
                 continue  # done in an earlier run
@@ -233,7 +224,12 @@ def collect_pexels(n_photos: int, out_dir: Path = RAW_DIR / "pexels", base_url: 
             file = out_dir / f"pexels_{pid}.jpg"
             if not file.exists():  # else saved just before an interruption: only the record is missing
                 try:
-                    _save_jpeg(_photo_image(client, entry["src"]["large2x"], size, min_saturation), file)
+                    src = (entry.get("src") or {}).get("large2x")
+                    if not src:
+                        raise ImageRejected("no-url (the listing has no src.large2x)")
+                    image = _photo_image(client, src, size, min_saturation)
+                    with atomic_path(file) as tmp:
+                        image.save(tmp, "JPEG", quality=JPEG_QUALITY)
                 except ImageRejected as e:
                     skipped[pid] = dict(record, reason=e.reason)
                     n_skipped += 1
@@ -247,9 +243,10 @@ def collect_pexels(n_photos: int, out_dir: Path = RAW_DIR / "pexels", base_url: 
     return CollectSummary(saved=len(photos), skipped=n_skipped, exhausted=page is None, manifest=manifest_path)
 
 
-def pexels_files(folder: Path = RAW_DIR / "pexels") -> SourceFiles:
-    """The collected photos as a folder source, with each photo's Pexels id and photographer."""
-    folder = Path(folder)
+def pexels_files(folder: Path | None = None) -> SourceFiles:
+    """The collected photos (default `paths.RAW_DIR / 'pexels'`) as a folder source, with each
+    photo's Pexels id and photographer."""
+    folder = Path(folder or paths.RAW_DIR / "pexels")
     manifest = folder / MANIFEST
     if not manifest.exists():
         raise FileNotFoundError(f"no Pexels collection in {folder} ({MANIFEST} missing): run "
