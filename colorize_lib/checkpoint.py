@@ -5,30 +5,22 @@ A checkpoint is a dict of tensors and plain Python values: `model`, `optimizer` 
 (the ExperimentConfig as a dict), `format`, and `class_weights` for the classifier.
 """
 
-import os
 import random
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .config import ExperimentConfig
+from .files import atomic_path
 
 FORMAT = 1
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
     """Write to a temporary file beside `path`, then rename, so a kill never leaves half a checkpoint."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(dict(state, format=FORMAT), tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load_checkpoint(path: Path, config: ExperimentConfig | None = None, map_location="cpu") -> dict:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
-import torch.distributed.nn.functional as dist_nn
+import torch.distributed._functional_collectives as funcol
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
@@ -132,7 +132,8 @@ class GlobalBatchNorm2d(nn.BatchNorm2d):
         c = x.shape[1]
         xd = x.double()
         count = torch.full((1,), x.numel() / c, dtype=torch.float64, device=x.device)
-        moments = dist_nn.all_reduce(torch.cat([xd.sum((0, 2, 3)), (xd * xd).sum((0, 2, 3)), count]))
+        local = torch.cat([xd.sum((0, 2, 3)), (xd * xd).sum((0, 2, 3)), count])  # (2C + 1,)
+        moments = funcol.wait_tensor(funcol.all_reduce(local, "sum", dist.group.WORLD))
         n = moments[-1]
         mean = moments[:c] / n  # (C,)
         var = (moments[c : 2 * c] / n - mean * mean).clamp(min=0.0)  # biased, as used to normalise

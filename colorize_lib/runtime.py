@@ -63,9 +63,11 @@ def usable_cores() -> int:
 def configure_threads(processes_per_node: int = 1) -> int:
     """Give torch's CPU kernels one thread per usable core, shared among the processes on this node.
 
-    `OMP_NUM_THREADS`, when set (torchrun sets it to 1 for several processes per node), wins. Results
-    are bit-identical between runs with the same thread count; a different count can change the
-    order of float reductions, hence the last bits. Returns the thread count in use.
+    `OMP_NUM_THREADS`, when set (torchrun sets it to 1 for several processes per node), wins: set it
+    to 1 on a machine shared with other busy processes, where OpenMP threads waiting for a
+    descheduled sibling can make small kernels many times slower. Results are bit-identical between
+    runs with the same thread count; another count changes the order of float additions, hence the
+    last bits. Returns the thread count in use. `fit` calls this.
     """
     if os.environ.get("OMP_NUM_THREADS"):
         return torch.get_num_threads()

@@ -5,28 +5,67 @@ epoch, keeps `last.pt` (resume point) and `best.pt` (best test PSNR, what the pa
 writes the per-epoch history as CSV. Run again with the same config, it resumes from `last.pt`, or
 returns at once when the run is complete.
 
-    python -m colorize_lib.train CONFIG_JSON     # one experiment from a saved config
+    python -m colorize_lib.train CONFIG_JSON [--run-dir DIR]      # one experiment from a saved config
+    torchrun --standalone --nproc-per-node=N -m colorize_lib.train CONFIG_JSON   # the same, on N GPUs
+
+Without `--run-dir`, checkpoints go under `$COLORIZE_CHECKPOINT_DIR` if set, else data/checkpoints.
+
+Speed. The uint8 photos live on the training device; crops, flips and the Lab conversion happen
+there, so a step copies only a few index tensors to the GPU. On CUDA: bf16 autocast (`amp`),
+channels_last, optional `torch.compile` (`compile`). On CPU: one thread per usable core
+(`runtime.configure_threads`). The loss is checked for NaN/inf every `CHECK_EVERY` steps rather than
+every step, so the GPU is not synchronised each step; the error still names the first bad step.
+
+Resuming. A checkpoint holds model, optimiser, RNG states, epoch, history and config, written
+atomically after every epoch. Each epoch's crops are a function of (seed, epoch) only, so a run
+killed at any point and resumed ends, on CPU, with the same weights bit for bit as a run never
+interrupted (tests/test_train_resume.py).
+
+Determinism. Same seed and same machine on CPU: identical history (but the wall-time columns
+`seconds`, `images_per_s`) and identical weights. On CUDA with `runtime.setup(deterministic=True)`
+(what the command line uses): `torch.use_deterministic_algorithms`, cuDNN autotuning off
+(deterministic cuDNN algorithms) and a fixed cuBLAS workspace make reruns on the same GPU model,
+driver and PyTorch version repeat to the bit; the models upsample with transposed convolutions
+because bilinear interpolation has no deterministic CUDA backward. bf16 autocast is deterministic
+too but rounds differently from float32, and another GPU model or library version may pick other
+kernels: expect agreement there to about the bf16 precision (~3 significant digits), not bits.
+`torch.compile` fuses kernels differently from eager mode: same tolerance. Under DDP on several
+GPUs, NCCL's reduction order is fixed for a given world size and topology, so reruns normally
+repeat; against one GPU, results agree to rounding, as on CPU.
+
+Multi-process (`colorize_lib.distributed`): config.batch_size is the global batch; every rank
+draws the same global batch and trains on its share; BatchNorm uses global-batch statistics;
+only rank 0 writes files and logs; every rank evaluates (identically). On CPU with gloo, two
+processes end within float rounding of one process (tests/test_train_distributed.py).
 """
 
+import argparse
 import hashlib
 import json
 import math
+import os
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from .checkpoint import RESUMABLE, load_checkpoint, save_checkpoint
-from .config import ExperimentConfig, atomic_write_text
+from . import distributed
+from .checkpoint import RESUMABLE, capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from .config import ExperimentConfig
 from .data import CropSampler, ImageSet, load_image_set, test_views
+from .files import atomic_write_text
 from .metrics import psnr
 from .models import get_model
 from .paths import CHECKPOINT_DIR
-from .runtime import pick_device
+from .runtime import configure_threads, pick_device
 from .tasks import Task
+
+CHECK_EVERY = 10  # steps between NaN/inf checks of the loss (each check waits for the GPU)
+WALL_TIME_COLUMNS = ("seconds", "images_per_s")  # history columns that vary between identical runs
 
 
 @dataclass
@@ -41,8 +80,10 @@ class Run:
     device: torch.device
 
 
-def run_dir_for(config: ExperimentConfig, root: Path = CHECKPOINT_DIR) -> Path:
-    """data/checkpoints/<profile>/<name>-<hash of the settings that change what is learned>."""
+def run_dir_for(config: ExperimentConfig, root: Path | None = None) -> Path:
+    """<root>/<profile>/<name>-<hash of the settings that change what is learned>; root defaults to
+    $COLORIZE_CHECKPOINT_DIR, else data/checkpoints."""
+    root = Path(root if root is not None else os.environ.get("COLORIZE_CHECKPOINT_DIR") or CHECKPOINT_DIR)
     learned = {k: v for k, v in config.to_dict().items() if k not in RESUMABLE}
     digest = hashlib.sha256(json.dumps(learned, sort_keys=True).encode()).hexdigest()[:8]
     return root / config.profile / f"{config.name}-{digest}"
@@ -86,91 +127,165 @@ def evaluate_loss_psnr(model, task: Task, views: torch.Tensor, batch_size: int, 
 def fit(config: ExperimentConfig, data: ImageSet | None = None, run_dir: Path | None = None,
         log=print) -> Run:
     """Train (or resume, or reload) the experiment described by `config`; return its best model."""
-    device = pick_device(config.device)
+    ctx, device = distributed.init(pick_device(config.device))
+    configure_threads(ctx.local_world)
+    log = log if ctx.is_main else _silent
     data = data if data is not None else load_image_set(config.data, config.image_size, config.seed, config.test_fraction)
     data.to(device)
     run_dir = Path(run_dir) if run_dir is not None else run_dir_for(config)
     model, task = build(config, data)
-    model.to(device)
+    model = distributed.sync_batchnorm(model, ctx, device).to(device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    step_model = torch.compile(model) if config.compile else model
-
-    history: list[dict] = []
-    start_epoch, best = 1, -math.inf
-    last = run_dir / "last.pt"
-    if last.exists():
-        state = load_checkpoint(last, config)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        history, best = state["history"], state["best_psnr"]
-        start_epoch = state["epoch"] + 1
-        if task.kind == "bins":
-            task.weights = state["class_weights"]
-        log(f"resuming {config.name} from {last} after epoch {state['epoch']}/{config.epochs}")
-    config.save(run_dir / "config.json")
+    history, best = _resume(run_dir / "last.pt", config, model, optimizer, task, log)
+    if task.kind == "bins":
+        task.weights = task.weights.to(device)  # no per-step copy in the loss
+    if ctx.is_main:
+        config.save(run_dir / "config.json")
+    step_model = distributed.wrap(model, ctx, device)
+    step_model = torch.compile(step_model) if config.compile else step_model
 
     sampler = CropSampler(data.train, config.resolution, config.crop_scale, config.samples_per_epoch, config.seed)
+    distributed.check_batches(ctx, config.batch_size, sampler.samples_per_epoch)
     views = test_views(data.test, config.resolution, config.test_views)
-    steps = sampler.steps(config.batch_size)
-    for epoch in range(start_epoch, config.epochs + 1):
-        model.train()
-        t0, seen, total = time.perf_counter(), 0, 0.0
-        for step, rgb in enumerate(sampler.epoch(epoch, config.batch_size), start=1):
-            x, target = task.inputs_targets(rgb)
-            if device.type == "cuda":
-                x = x.contiguous(memory_format=torch.channels_last)
-            with _autocast(device, config.amp):
-                out = step_model(x)
-            loss = task.loss(out, target)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"{config.name}: loss is {float(loss)} at epoch {epoch}, step {step}/{steps}; "
-                    f"the last good checkpoint is {last if last.exists() else 'none (first epoch)'}; try a lower lr")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * len(rgb)
-            seen += len(rgb)
-        train_seconds = time.perf_counter() - t0
-        test_loss, test_psnr = evaluate_loss_psnr(model, task, views, config.batch_size, config.amp)
-        row = dict(epoch=epoch, train_loss=total / seen, test_loss=test_loss, test_psnr=test_psnr,
-                   seconds=train_seconds, images_per_s=seen / train_seconds)
-        history.append(row)
-        state = dict(model=model.state_dict(), optimizer=optimizer.state_dict(), epoch=epoch,
-                     config=config.to_dict(), history=history, best_psnr=max(best, test_psnr))
-        if task.kind == "bins":
-            state["class_weights"] = task.weights
-        if test_psnr > best:
-            best = test_psnr
-            save_checkpoint(run_dir / "best.pt", state)
-        save_checkpoint(last, state)
-        eta = (config.epochs - epoch) * (time.perf_counter() - t0)
-        log(f"{config.name} epoch {epoch}/{config.epochs}  train {row['train_loss']:.4f}  test {test_loss:.4f}  "
-            f"PSNR {test_psnr:.2f} dB  {row['images_per_s']:.1f} img/s  {train_seconds:.1f}s  ETA {eta:.0f}s")
+    for epoch in range(history[-1]["epoch"] + 1 if history else 1, config.epochs + 1):
+        t0 = time.perf_counter()
+        with _explain_oom(config, ctx, device):
+            train_loss, seen = train_epoch(step_model, task, optimizer, sampler, epoch, config, ctx, run_dir, device)
+            train_seconds = time.perf_counter() - t0
+            test_loss, test_psnr = evaluate_loss_psnr(model, task, views, config.batch_size, config.amp)
+        history.append(dict(epoch=epoch, train_loss=train_loss, test_loss=test_loss, test_psnr=test_psnr,
+                            seconds=train_seconds, images_per_s=seen / train_seconds))
+        if ctx.is_main:
+            _save(run_dir, model, optimizer, task, config, history, best)
+        best = max(best, test_psnr)
+        log(_progress_line(config, history[-1], time.perf_counter() - t0))
 
-    frame = pd.DataFrame(history)
-    atomic_write_text(run_dir / "history.csv", frame.to_csv(index=False))
+    distributed.barrier(ctx)  # rank 0 has written best.pt
     best_state = load_checkpoint(run_dir / "best.pt", config)
     model.load_state_dict(best_state["model"])
     if task.kind == "bins":
-        task.weights = best_state["class_weights"]
+        task.weights = best_state["class_weights"].to(device)
     model.eval()
-    return Run(config, model, task, frame, run_dir, device)
+    return Run(config, model, task, pd.DataFrame(history), run_dir, device)
+
+
+def train_epoch(step_model, task: Task, optimizer, sampler: CropSampler, epoch: int, config: ExperimentConfig,
+                ctx: distributed.Context, run_dir: Path, device: torch.device) -> tuple[float, int]:
+    """One pass of Adam steps over the epoch's global batches; returns (mean train loss, images seen)."""
+    step_model.train()
+    delay = float(os.environ.get("COLORIZE_STEP_DELAY_S", "0"))  # test hook: lets a kill land mid-epoch
+    total = torch.zeros((), device=device)  # sum of loss x rows, on the device: no sync per step
+    seen, pending = 0, []
+    for step, rgb in enumerate(sampler.epoch(epoch, config.batch_size), start=1):
+        local = distributed.shard(rgb, ctx)
+        x, target = task.inputs_targets(local)
+        if device.type == "cuda":
+            x = x.contiguous(memory_format=torch.channels_last)
+        with _autocast(device, config.amp):
+            out = step_model(x)
+        loss = task.loss(out, target)
+        optimizer.zero_grad(set_to_none=True)
+        (loss * distributed.loss_scale(len(local), len(rgb), ctx) if ctx.active else loss).backward()
+        optimizer.step()
+        total += loss.detach() * len(local)
+        seen += len(rgb)
+        pending.append(loss.detach())
+        if len(pending) == CHECK_EVERY:
+            _check_finite(pending, step, epoch, sampler.steps(config.batch_size), config, run_dir)
+            pending = []
+        if delay:
+            time.sleep(delay)
+    _check_finite(pending, step, epoch, sampler.steps(config.batch_size), config, run_dir)
+    return float(distributed.all_sum(total, ctx)) / seen, seen
+
+
+def _check_finite(losses: list[torch.Tensor], step: int, epoch: int, steps: int, config: ExperimentConfig,
+                  run_dir: Path) -> None:
+    """Raise, naming the first bad step, if any of the losses of steps step-len(losses)+1..step is NaN/inf."""
+    if not losses:
+        return
+    finite = torch.isfinite(torch.stack(losses)).cpu()
+    if bool(finite.all()):
+        return
+    i = int((~finite).nonzero()[0])
+    last = run_dir / "last.pt"
+    raise FloatingPointError(
+        f"{config.name}: loss is {float(losses[i])} at epoch {epoch}, step {step - len(losses) + 1 + i}/{steps}; "
+        f"training stopped; the last good checkpoint is {last if last.exists() else 'none (first epoch)'}; "
+        f"try a lower lr (now {config.lr:g})")
+
+
+@contextmanager
+def _explain_oom(config: ExperimentConfig, ctx: distributed.Context, device: torch.device):
+    try:
+        yield
+    except torch.cuda.OutOfMemoryError as e:
+        per_gpu = f" ({math.ceil(config.batch_size / ctx.world)} per GPU)" if ctx.active else ""
+        name = torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
+        raise torch.cuda.OutOfMemoryError(
+            f"{config.name}: out of memory on {name} with batch_size {config.batch_size}{per_gpu} at resolution "
+            f"{config.resolution}x{config.resolution} (model {config.model}, width {config.width}, amp={config.amp}). "
+            f"Try a smaller batch_size (e.g. {max(1, config.batch_size // 2)}), amp=True (bf16 activations), "
+            f"or a smaller profile ('cpu' or 'smoke'). Original error: {e}") from e
+
+
+def _resume(last: Path, config: ExperimentConfig, model, optimizer, task: Task, log) -> tuple[list[dict], float]:
+    """Load `last` into model, optimiser, task and RNGs if it exists; return (history, best test PSNR)."""
+    if not last.exists():
+        return [], -math.inf
+    state = load_checkpoint(last, config)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    restore_rng(state["rng"])
+    if task.kind == "bins":
+        task.weights = state["class_weights"]
+    log(f"resuming {config.name} from {last} after epoch {state['epoch']}/{config.epochs}")
+    return state["history"], state["best_psnr"]
+
+
+def _save(run_dir: Path, model, optimizer, task: Task, config: ExperimentConfig, history: list[dict],
+          best: float) -> None:
+    """Write best.pt (if this epoch beat `best`), then last.pt, then history.csv, each atomically."""
+    psnr_now = history[-1]["test_psnr"]
+    state = dict(model=model.state_dict(), optimizer=optimizer.state_dict(), rng=capture_rng(),
+                 epoch=history[-1]["epoch"], config=config.to_dict(), history=history,
+                 best_psnr=max(best, psnr_now))
+    if task.kind == "bins":
+        state["class_weights"] = task.weights
+    if psnr_now > best:
+        save_checkpoint(run_dir / "best.pt", state)
+    save_checkpoint(run_dir / "last.pt", state)
+    atomic_write_text(run_dir / "history.csv", pd.DataFrame(history).to_csv(index=False))
+
+
+def _progress_line(config: ExperimentConfig, row: dict, epoch_seconds: float) -> str:
+    eta = (config.epochs - row["epoch"]) * epoch_seconds
+    return (f"{config.name} epoch {row['epoch']}/{config.epochs}  train {row['train_loss']:.4f}  "
+            f"test {row['test_loss']:.4f}  PSNR {row['test_psnr']:.2f} dB  {row['images_per_s']:.1f} img/s  "
+            f"{row['seconds']:.1f}s  ETA {eta:.0f}s")
+
+
+def _silent(*args, **kwargs) -> None:
+    pass
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        print("usage: python -m colorize_lib.train CONFIG_JSON", file=sys.stderr)
-        return 2
+    parser = argparse.ArgumentParser(prog="python -m colorize_lib.train", description="Train one experiment.")
+    parser.add_argument("config", help="ExperimentConfig JSON file")
+    parser.add_argument("--run-dir", type=Path, help="checkpoint folder (default: from the config, see run_dir_for)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     from .runtime import setup
 
-    config = ExperimentConfig.load(argv[0])
+    config = ExperimentConfig.load(args.config)
     setup(config.seed, deterministic=True, device=config.device)
-    run = fit(config)
-    print(f"best test PSNR {run.history['test_psnr'].max():.2f} dB; checkpoints in {run.run_dir}")
+    try:
+        run = fit(config, run_dir=args.run_dir)
+    finally:
+        distributed.shutdown()
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"best test PSNR {run.history['test_psnr'].max():.2f} dB; checkpoints in {run.run_dir}")
     return 0
 
 

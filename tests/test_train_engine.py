@@ -1,0 +1,153 @@
+"""fit(): determinism, checkpoint contents and refusal, NaN and out-of-memory handling, thread setup."""
+
+import math
+
+import pytest
+import torch
+
+import colorize_lib.tasks
+from colorize_lib.checkpoint import load_checkpoint
+from colorize_lib.config import make_config
+from colorize_lib.data import load_image_set
+from colorize_lib.runtime import configure_threads, usable_cores
+from colorize_lib.train import WALL_TIME_COLUMNS, fit, run_dir_for
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_image_set("bundled", 64)
+
+
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch):
+    """One CPU thread (fit leaves OMP_NUM_THREADS alone): the tests share two cores with other work,
+    where OpenMP threads waiting on a descheduled sibling slow small kernels down a hundredfold."""
+    before = torch.get_num_threads()
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def smoke(experiment="unet_lab", **overrides):
+    return make_config(experiment, "smoke", **overrides)
+
+
+def quiet(*args):
+    pass
+
+
+def weights(path):
+    return torch.load(path, weights_only=True)["model"]
+
+
+def assert_same_tensors(a: dict, b: dict):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+@pytest.mark.parametrize("experiment", ["baseline", "unet_classif"])
+def test_same_seed_same_history_and_weights(tmp_path, data, experiment):
+    config = smoke(experiment, epochs=2)
+    first = fit(config, data, tmp_path / "a", log=quiet)
+    second = fit(config, data, tmp_path / "b", log=quiet)
+    keep = [c for c in first.history.columns if c not in WALL_TIME_COLUMNS]
+    assert list(first.history.columns) == ["epoch", "train_loss", "test_loss", "test_psnr", "seconds", "images_per_s"]
+    assert first.history[keep].equals(second.history[keep])
+    assert (first.history["images_per_s"] > 0).all() and (first.history["seconds"] > 0).all()
+    assert_same_tensors(weights(tmp_path / "a" / "last.pt"), weights(tmp_path / "b" / "last.pt"))
+    assert_same_tensors(first.model.state_dict(), second.model.state_dict())
+
+
+def test_checkpoint_loads_weights_only_with_everything_to_resume(tmp_path, data):
+    config = smoke(epochs=2)
+    run = fit(config, data, tmp_path, log=quiet)
+    state = torch.load(tmp_path / "last.pt", weights_only=True)
+    assert {"model", "optimizer", "rng", "epoch", "history", "config", "best_psnr", "format"} <= state.keys()
+    assert state["epoch"] == 2 and len(state["history"]) == 2
+    assert state["config"] == config.to_dict()
+    assert isinstance(state["rng"]["torch"], torch.Tensor)
+    assert state["best_psnr"] == run.history["test_psnr"].max()
+    best = torch.load(tmp_path / "best.pt", weights_only=True)
+    assert best["history"][-1]["test_psnr"] == state["best_psnr"]
+    assert_same_tensors(best["model"], {k: v.cpu() for k, v in run.model.state_dict().items()})
+    assert (tmp_path / "config.json").exists() and (tmp_path / "history.csv").exists()
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary files left behind
+
+
+def test_completed_run_returns_at_once(tmp_path, data):
+    config = smoke(epochs=2)
+    first = fit(config, data, tmp_path, log=quiet)
+    lines = []
+    again = fit(config, data, tmp_path, log=lines.append)
+    assert len(lines) == 1 and lines[0].startswith("resuming unet_lab") and "after epoch 2/2" in lines[0]
+    assert first.history.equals(again.history)
+    assert_same_tensors(first.model.state_dict(), again.model.state_dict())
+
+
+def test_checkpoint_from_another_config_is_refused_naming_differences(tmp_path, data):
+    config = smoke(epochs=1)
+    fit(config, data, tmp_path, log=quiet)
+    with pytest.raises(ValueError, match=r"another model or config .*width: checkpoint 4 vs requested 8.*lr"):
+        fit(config.replace(width=8, lr=2e-3), data, tmp_path, log=quiet)
+    other = smoke("unet_rgb", epochs=1)
+    with pytest.raises(ValueError, match=r"model: checkpoint 'unet_lab' vs requested 'unet_rgb'"):
+        load_checkpoint(tmp_path / "last.pt", other)
+    # Settings that do not change what is learned may differ.
+    load_checkpoint(tmp_path / "last.pt", config.replace(device="cpu", compile=True))
+
+
+def test_nan_loss_stops_with_epoch_and_step_and_keeps_last_good_checkpoint(tmp_path, data, monkeypatch):
+    config = smoke(epochs=3)  # 2 steps per epoch
+    real_loss = colorize_lib.tasks.Task.loss
+    calls = {"train": 0}
+
+    def loss(self, output, target):
+        value = real_loss(self, output, target)
+        if torch.is_grad_enabled():  # training steps only, not evaluation
+            calls["train"] += 1
+            if calls["train"] == 3:  # epoch 2, step 1
+                return value * math.nan
+        return value
+
+    monkeypatch.setattr(colorize_lib.tasks.Task, "loss", loss)
+    with pytest.raises(FloatingPointError, match=r"loss is nan at epoch 2, step 1/2.*last good checkpoint is .*last\.pt"):
+        fit(config, data, tmp_path, log=quiet)
+    state = load_checkpoint(tmp_path / "last.pt", config)
+    assert state["epoch"] == 1
+    assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
+
+
+def test_out_of_memory_names_batch_size_resolution_and_remedies(tmp_path, data, monkeypatch):
+    def oom(self, rgb):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(colorize_lib.tasks.Task, "inputs_targets", oom)
+    with pytest.raises(torch.cuda.OutOfMemoryError) as error:
+        fit(smoke(epochs=1), data, tmp_path, log=quiet)
+    message = str(error.value)
+    for part in ("batch_size 4", "resolution 32x32", "smaller batch_size (e.g. 2)", "amp=True", "smaller profile",
+                 "Tried to allocate"):
+        assert part in message
+
+
+def test_run_dir_root_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLORIZE_CHECKPOINT_DIR", str(tmp_path))
+    config = smoke()
+    folder = run_dir_for(config)
+    assert folder.parent == tmp_path / "smoke" and folder.name.startswith("unet_lab-")
+    assert run_dir_for(config.replace(device="cpu", compile=True)) == folder  # resumable settings
+    assert run_dir_for(config.replace(lr=2e-3)) != folder
+
+
+def test_threads_follow_usable_cores_unless_omp_num_threads_is_set(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        assert configure_threads() == usable_cores() == torch.get_num_threads()
+        assert configure_threads(processes_per_node=usable_cores() + 1) == 1
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")
+        assert configure_threads() == torch.get_num_threads() == 1  # left as set
+    finally:
+        torch.set_num_threads(before)
