@@ -1,0 +1,63 @@
+"""A folder seeded with every kind of bad file: notebook 01 names each skipped file and why, and
+notebook 02 trains on the rest (smoke profile, through papermill as `make reproduce` runs it)."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+from test_validate import photo, png_bytes
+
+from colorize_lib.paths import NOTEBOOKS_DIR
+
+
+def seed_folder(root):
+    root.mkdir()
+    for i in range(10):
+        Image.fromarray(photo(i, 72, 64)).save(root / f"good_{i}.png")
+    # Handled, not skipped: EXIF rotation, CMYK, 16-bit, palette with transparency, RGBA.
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(photo(20, 80, 64)).save(root / "rotated.jpg", exif=exif, quality=95)
+    Image.fromarray(photo(21)).convert("CMYK").save(root / "cmyk.jpg")
+    rgb16 = (photo(22).astype(np.uint16) * 257)
+    rows = b"".join(b"\x00" + row.astype(">u2").tobytes() for row in rgb16)
+    (root / "sixteen.png").write_bytes(png_bytes(64, 64, 16, 2, rows))
+    pal = Image.fromarray(photo(23)).convert("P", palette=Image.Palette.ADAPTIVE)
+    pal.save(root / "palette.png", transparency=0)
+    Image.fromarray(np.dstack([photo(24), np.full((64, 64), 200, np.uint8)])).save(root / "rgba.png")
+    # Skipped, each with its reason.
+    (root / "empty.jpg").write_bytes(b"")
+    good = (root / "good_0.png").read_bytes()
+    (root / "truncated.png").write_bytes(good[: len(good) // 2])
+    (root / "text.jpg").write_text("this is not a picture\n")
+    (root / "bomb.png").write_bytes(png_bytes(40000, 40000, 8, 2, b""))
+    Image.fromarray(photo(30, 40, 30)).save(root / "small.png")
+    Image.fromarray(np.repeat(photo(31)[..., :1], 3, axis=2)).save(root / "gray_as_rgb.png")
+    Image.fromarray(photo(3, 72, 64)).save(root / "zz_copy_of_3.png", compress_level=9)
+    return {"empty.jpg": "zero-bytes", "truncated.png": "truncated", "text.jpg": "not-an-image",
+            "bomb.png": "too-large", "small.png": "too-small", "gray_as_rgb.png": "colourless",
+            "zz_copy_of_3.png": "duplicate"}
+
+
+def test_bad_files_are_reported_and_the_rest_trains(tmp_path):
+    expected = seed_folder(tmp_path / "photos")
+    env = dict(os.environ, COLORIZE_DATA_DIR=str(tmp_path / "data"), COLORIZE_REPORTS_DIR=str(tmp_path / "reports"))
+    for name in ("01_data", "02_baseline_cnn"):
+        proc = subprocess.run([sys.executable, "-m", "papermill", str(NOTEBOOKS_DIR / f"{name}.ipynb"),
+                               str(tmp_path / f"{name}.ipynb"), "-k", "python3", "--no-progress-bar",
+                               "-p", "profile", "smoke", "-p", "data", f"folder:{tmp_path / 'photos'}"],
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    tables = tmp_path / "reports" / "tables"
+    skipped = pd.read_csv(tables / "01_skipped.csv")
+    assert dict(zip(skipped["file"], skipped["code"])) == expected
+    assert skipped["reason"].str.len().gt(0).all()
+    split = pd.read_csv(tables / "01_split.csv").set_index("split")["n_images"]
+    assert split.sum() == 15  # 10 good + 5 handled formats
+    history = pd.read_csv(tables / "02_baseline_cnn_history.csv")
+    assert len(history) == 2 and history["train_loss"].notna().all()
+    result = pd.read_csv(tables / "02_baseline_cnn.csv")
+    assert result["n_test_views"].iloc[0] == split["test"]
