@@ -84,3 +84,15 @@ def test_smoke_run_writes_figures_and_run_info(smoke_run):
     infos = [json.loads(p.read_text()) for p in (reports / "runs").glob("*.run.json")]
     assert sorted(i["notebook"] for i in infos) == [p.stem for p in NOTEBOOKS]
     assert all(i["profile"] == "smoke" and i["device"].startswith("cpu") for i in infos)
+
+
+def test_index_page_links_results_with_how_they_ran(smoke_run):
+    from colorize_lib.reports import build_index
+
+    reports = smoke_run / "reports"
+    (reports / "02_baseline_cnn.html").write_text("<html></html>")  # as nbconvert would render it
+    page = build_index(reports).read_text()
+    assert "profile <b>smoke</b>" in page and "data <b>bundled</b>" in page and "device <b>cpu" in page
+    assert "<h2>Table 1</h2>" in page and "Gray (a=b=0)" in page and "U-Net classification" in page
+    assert "href='02_baseline_cnn.html'" in page and "href='tables/table1.csv'" in page
+    assert "src='figures/08_four_models.png'" in page
