@@ -1,8 +1,14 @@
-"""Tables about a loaded data set for notebook 01: what was skipped and why, and the split sizes."""
+"""Tables about a loaded data set, for notebook 01: split sizes, what was skipped and why, each photo's
+colourfulness and gray-baseline PSNR, and how the training pixels fall into the AB bins."""
 
 import pandas as pd
+import torch
 
-from .data import ImageSet
+from .color import rgb_to_lab
+from .data import ImageSet, test_views
+from .losses import bin_frequencies
+from .metrics import colorfulness, gray_prediction, psnr
+from .quantize import ABGrid
 from .validate import reason_code
 
 
@@ -23,3 +29,31 @@ def split_summary(image_set: ImageSet) -> pd.DataFrame:
     """Images per split: rows 'train' and 'test', column n_images."""
     return pd.DataFrame({"split": ["train", "test"],
                          "n_images": [len(image_set.train_names), len(image_set.test_names)]})
+
+
+def photo_table(images: ImageSet, resolution: int) -> pd.DataFrame:
+    """One row per photo: split, colourfulness and gray-baseline PSNR at `resolution` (whole photo)."""
+    rows = []
+    for split, tensor, names in (("train", images.train, images.train_names), ("test", images.test, images.test_names)):
+        if not len(tensor):
+            continue
+        rgb = test_views(tensor.cpu(), resolution, 1)
+        for name, c, g in zip(names, colorfulness(rgb), psnr(gray_prediction(rgb), rgb)):
+            rows.append(dict(photo=name, split=split, colorfulness=float(c), gray_psnr=float(g)))
+    return pd.DataFrame(rows)
+
+
+def ab_frequencies(images: torch.Tensor, grid: ABGrid, resolution: int, batch: int = 64) -> torch.Tensor:
+    """Share of pixels in each AB bin (n_bins,) over photos (N, 3, S, S) uint8 at `resolution`:
+    the frequencies the classifier's class weights are made from."""
+    idx = []
+    for i in range(0, len(images), batch):
+        rgb = test_views(images[i : i + batch].cpu(), resolution, 1)
+        idx.append(grid.encode(rgb_to_lab(rgb)[:, 1:]).reshape(-1))
+    return bin_frequencies(torch.cat(idx), grid.n_bins)
+
+
+def bin_table(freq: torch.Tensor, grid: ABGrid) -> pd.DataFrame:
+    """One row per bin: index, centre (a, b) and frequency."""
+    c = grid.centres
+    return pd.DataFrame(dict(bin=range(grid.n_bins), a=c[:, 0].numpy(), b=c[:, 1].numpy(), frequency=freq.numpy()))
