@@ -4,6 +4,8 @@ Shape contract: tensors are (*, 3, H, W); RGB in [0, 1], L in [0, 100], a and b 
 (roughly [-128, 127]). Values match `skimage.color.rgb2lab` / `lab2rgb`.
 """
 
+from functools import lru_cache
+
 import torch
 
 # The paper's normalisations (section 3.3): model input L/100 in [0, 1], AB targets AB/128 in [-1, 1].
@@ -34,17 +36,24 @@ def _check(x: torch.Tensor, name: str) -> None:
         raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
 
 
-def _mix(matrix: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    m = matrix.to(device=x.device, dtype=x.dtype)
-    return torch.einsum("ij,...jhw->...ihw", m, x)
+@lru_cache(maxsize=32)
+def _constant(name: str, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """A conversion constant on the caller's device, copied there once rather than on every call."""
+    values = {"rgb_to_xyz": _RGB_TO_XYZ, "xyz_to_rgb": _XYZ_TO_RGB,
+              "white": torch.tensor(_WHITE_D65, dtype=torch.float64).view(3, 1, 1)}[name]
+    return values.to(device=device, dtype=dtype)
+
+
+def _mix(matrix: str, x: torch.Tensor) -> torch.Tensor:
+    return torch.einsum("ij,...jhw->...ihw", _constant(matrix, x.device, x.dtype), x)
 
 
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
     """sRGB in [0, 1], (*, 3, H, W) -> CIELAB (L in [0, 100], a, b unscaled)."""
     _check(rgb, "rgb")
     linear = torch.where(rgb > 0.04045, ((rgb.clamp(min=0.04045) + 0.055) / 1.055) ** 2.4, rgb / 12.92)
-    xyz = _mix(_RGB_TO_XYZ, linear)
-    white = torch.tensor(_WHITE_D65, device=rgb.device, dtype=rgb.dtype).view(3, 1, 1)
+    xyz = _mix("rgb_to_xyz", linear)
+    white = _constant("white", rgb.device, rgb.dtype)
     t = xyz / white
     f = torch.where(t > _EPS, t.clamp(min=_EPS) ** (1.0 / 3.0), (_KAPPA * t + 16.0) / 116.0)
     fx, fy, fz = f.unbind(-3)
@@ -64,8 +73,8 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     f = torch.stack((fx, fy, fz), dim=-3)
     # Inverse of the forward branch: cube above the knee, the line below it.
     t = torch.where(f > 6.0 / 29.0, f**3, (116.0 * f - 16.0) / _KAPPA)
-    white = torch.tensor(_WHITE_D65, device=lab.device, dtype=lab.dtype).view(3, 1, 1)
-    linear = _mix(_XYZ_TO_RGB, t * white).clamp(min=0.0)
+    white = _constant("white", lab.device, lab.dtype)
+    linear = _mix("xyz_to_rgb", t * white).clamp(min=0.0)
     rgb = torch.where(
         linear > 0.0031308, 1.055 * linear.clamp(min=0.0031308) ** (1.0 / 2.4) - 0.055, 12.92 * linear
     )

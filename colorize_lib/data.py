@@ -133,18 +133,20 @@ class CropSampler:
         x0 = torch.rand(total, generator=g) * (size - sides)
         y0 = torch.rand(total, generator=g) * (size - sides)
         flips = torch.rand(total, generator=g) < 0.5
+        # Drawn on the CPU (the same numbers on every device), moved to the device once per epoch:
+        # per-batch copies would make every step wait for the GPU.
+        dev = self.images.device
+        order, flips = order.to(dev), flips.to(dev).view(-1, 1, 1, 1)
+        corners = torch.stack([x0, y0, x0 + sides, y0 + sides], dim=1).to(dev)
         for start in range(0, total, batch_size):
             sl = slice(start, start + batch_size)
-            idx = order[sl].to(self.images.device)
-            batch = to_float(self.images[idx])
+            batch = to_float(self.images[order[sl]])
             if lo == size == self.resolution:
                 out = batch  # whole photos at the training resolution: nothing to resample
             else:
-                k = len(idx)
-                boxes = torch.stack([torch.arange(k, dtype=torch.float32), x0[sl], y0[sl],
-                                     x0[sl] + sides[sl], y0[sl] + sides[sl]], dim=1)
-                out = _resize_boxes(batch, boxes.to(batch.device), self.resolution)
-            flip = flips[sl].to(out.device).view(-1, 1, 1, 1)
+                rows = torch.arange(len(batch), dtype=torch.float32, device=dev).unsqueeze(1)
+                out = _resize_boxes(batch, torch.cat([rows, corners[sl]], dim=1), self.resolution)
+            flip = flips[sl]
             yield torch.where(flip, out.flip(-1), out)
 
 
