@@ -9,12 +9,6 @@ def mixed_loss(pred: torch.Tensor, target: torch.Tensor, alpha: float) -> torch.
     return alpha * F.mse_loss(pred, target) + (1.0 - alpha) * F.l1_loss(pred, target)
 
 
-def bin_frequencies(bin_indices: torch.Tensor, n_bins: int) -> torch.Tensor:
-    """Empirical bin probabilities (n_bins,) float64 from any tensor of long bin indices."""
-    counts = torch.bincount(bin_indices.reshape(-1).cpu(), minlength=n_bins).double()
-    return counts / counts.sum().clamp(min=1.0)
-
-
 def class_weights(freq: torch.Tensor, mix: float = 0.5) -> torch.Tensor:
     """Rebalancing weights w ∝ ((1 - mix) p + mix / Q)^-1, normalised so that E_p[w] = 1.
 

@@ -11,7 +11,7 @@ import torch
 
 from .color import AB_SCALE, join_lab, rgb_to_lab, L_SCALE
 from .config import ExperimentConfig
-from .losses import bin_frequencies, class_weights, mixed_loss, weighted_cross_entropy
+from .losses import class_weights, mixed_loss, weighted_cross_entropy
 from .quantize import ABGrid
 
 
@@ -28,11 +28,10 @@ class Task:
             kwargs["n_bins"] = self.grid.n_bins
         return kwargs
 
-    def fit_weights(self, train_rgb_batches) -> torch.Tensor:
-        """Class weights from the bin frequencies of the training photos (bins only)."""
-        idx = [self.grid.encode(rgb_to_lab(rgb)[:, 1:]).cpu() for rgb in train_rgb_batches]
-        self.frequencies = bin_frequencies(torch.cat([i.reshape(-1) for i in idx]), self.grid.n_bins)
-        self.weights = class_weights(self.frequencies, self.config.class_weight_mix)
+    def set_frequencies(self, freq: torch.Tensor) -> torch.Tensor:
+        """Class weights from the training set's bin frequencies (bins only)."""
+        self.frequencies = freq
+        self.weights = class_weights(freq, self.config.class_weight_mix)
         return self.weights
 
     def inputs_targets(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

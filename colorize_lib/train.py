@@ -57,6 +57,7 @@ from . import distributed
 from .checkpoint import RESUMABLE, capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from .config import ExperimentConfig
 from .data import CropSampler, ImageSet, load_image_set, test_views
+from .datareport import ab_frequencies
 from .files import atomic_write_text
 from .metrics import psnr
 from .models import get_model
@@ -94,14 +95,9 @@ def build(config: ExperimentConfig, data: ImageSet) -> tuple[torch.nn.Module, Ta
     torch.manual_seed(config.seed)
     task = Task(config)
     if task.kind == "bins":
-        task.fit_weights(_batches(data.train, config.resolution, views=1))
+        task.set_frequencies(ab_frequencies(data.train, task.grid, config.resolution))
     model = get_model(config.model, **task.model_kwargs())
     return model, task
-
-
-def _batches(images: torch.Tensor, resolution: int, views: int, batch: int = 64):
-    for i in range(0, len(images), batch):
-        yield test_views(images[i : i + batch], resolution, views)
 
 
 def _autocast(device: torch.device, enabled: bool):

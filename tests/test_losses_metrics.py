@@ -3,7 +3,7 @@ import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio
 
-from colorize_lib.losses import bin_frequencies, class_weights, mixed_loss, weighted_cross_entropy
+from colorize_lib.losses import class_weights, mixed_loss, weighted_cross_entropy
 from colorize_lib.metrics import colorfulness, gray_prediction, psnr
 from colorize_lib.color import rgb_to_lab
 
@@ -45,7 +45,7 @@ def test_mixed_loss_is_the_alpha_blend(alpha):
 
 def test_class_weights_finite_with_empty_bins_and_normalised():
     idx = torch.tensor([0, 0, 0, 0, 0, 0, 1, 1, 3])  # bins 2 and 4.. never used
-    freq = bin_frequencies(idx, 10)
+    freq = torch.bincount(idx, minlength=10).double() / len(idx)
     for mix in (0.0, 0.5, 1.0):
         w = class_weights(freq, mix)
         assert torch.isfinite(w).all()
@@ -62,3 +62,17 @@ def test_weighted_cross_entropy_uses_target_weights():
     target = torch.tensor([[[0, 2]]])
     w = torch.tensor([1.0, 0.0, 3.0])
     assert weighted_cross_entropy(logits, target, w).item() == pytest.approx(np.log(3) * (1 + 3) / 2, rel=1e-5)
+
+
+def test_ab_frequencies_count_every_pixel_in_its_nearest_bin():
+    from skimage.color import rgb2lab
+
+    from colorize_lib.datareport import ab_frequencies
+    from colorize_lib.quantize import ABGrid
+
+    images = torch.randint(0, 256, (3, 3, 16, 16), generator=torch.Generator().manual_seed(5), dtype=torch.uint8)
+    freq = ab_frequencies(images, ABGrid(10), resolution=16, batch=2)
+    lab = np.stack([rgb2lab(im.permute(1, 2, 0).numpy() / 255.0) for im in images])
+    ia, ib = (np.clip(np.round((lab[..., k] + 125) / 10), 0, 25).astype(int) for k in (1, 2))
+    want = np.bincount((ia * 26 + ib).ravel(), minlength=676) / ia.size
+    np.testing.assert_allclose(freq.numpy(), want, atol=1e-12)
