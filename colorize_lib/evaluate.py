@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .color import AB_SCALE, L_SCALE, join_lab, rgb_to_lab
+from .color import AB_SCALE, join_lab, split_lab
 from .data import ImageSet, test_views
 from .metrics import colorfulness, gray_prediction, psnr
 from .models import count_parameters
@@ -99,9 +99,9 @@ def gray_row(per_image: pd.DataFrame, resolution: int) -> dict:
 @torch.no_grad()
 def bin_ceiling_psnr(rgb: torch.Tensor, grid: ABGrid) -> torch.Tensor:
     """PSNR of a perfect bin classifier: each pixel's true AB snapped to its bin centre. (N,) dB."""
-    lab = rgb_to_lab(rgb)
-    ab = grid.decode(grid.encode(lab[:, 1:]))
-    return psnr(join_lab(lab[:, :1] / L_SCALE, ab / AB_SCALE), rgb)
+    x, ab = split_lab(rgb)
+    snapped = grid.decode(grid.encode(ab * AB_SCALE)) / AB_SCALE
+    return psnr(join_lab(x, snapped), rgb)
 
 
 def with_decode(run: Run, decode: str) -> Run:

@@ -9,7 +9,7 @@ All three kinds take L/100 (B, 1, H, W) as input:
 
 import torch
 
-from .color import AB_SCALE, join_lab, rgb_to_lab, L_SCALE
+from .color import AB_SCALE, join_lab, split_lab
 from .config import ExperimentConfig
 from .losses import class_weights, mixed_loss, weighted_cross_entropy
 from .quantize import ABGrid
@@ -36,13 +36,12 @@ class Task:
 
     def inputs_targets(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """RGB batch -> (model input L/100, target in the model's output space)."""
-        lab = rgb_to_lab(rgb)
-        x = lab[:, :1] / L_SCALE
+        x, ab = split_lab(rgb)
         if self.kind == "rgb":
             return x, rgb
         if self.kind == "ab":
-            return x, lab[:, 1:] / AB_SCALE
-        return x, self.grid.encode(lab[:, 1:])
+            return x, ab
+        return x, self.grid.encode(ab * AB_SCALE)  # exact: AB_SCALE is a power of two
 
     def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self.kind == "bins":
