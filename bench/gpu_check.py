@@ -1,22 +1,27 @@
-"""GPU check: throughput, peak memory and projected paper-run time of the four models, and the share
-of the card's bf16 peak that the U-Net LAB training step reaches.
+"""GPU check: what the paper profile needs and how long it takes, measured on the card at hand.
 
-For each model, `fit()` trains 2 short epochs of the paper profile (batch size, resolution, width,
-bf16 autocast) on a subset (`--samples` crops per epoch); the second epoch's training-phase
-images/s (the first warms up kernels and the allocator) gives the throughput and the projected time
-of the paper's training run: 5,882 images x the paper's epochs / (images/s), evaluation excluded.
-Peak memory is `torch.cuda.max_memory_allocated` over the whole fit.
+Called by bench/gpu_check.sh after the rehearsal (all eight notebooks at the paper's shapes). For each
+model of the paper profile, and the classifier at each bin size, `fit()` trains 2 short epochs
+(`--samples` crops each) at the paper's batch, resolution, width and bf16 autocast; the second epoch's
+training images/s (the first warms up kernels and the allocator) and the evaluation images/s of
+`inference.colorize` give the throughput; `torch.cuda.max_memory_allocated` the peak, printed beside
+the meta-device estimate of bench/memory_budget.py. Then:
 
-Utilisation: FLOPs of one U-Net LAB forward + loss + backward at the paper batch and resolution,
-counted with `torch.utils.flop_counter.FlopCounterMode`, divided by the measured time of such a step
-(bare loop, with Adam) and compared to the card's dense bf16 peak from a table.
+- utilisation: FLOPs of one U-Net LAB forward + loss + backward at the paper batch and resolution
+  (`FlopCounterMode`) over the measured time of such a step with Adam, against the card's dense bf16
+  peak; timed with deterministic kernels and again with cuDNN autotuning (what determinism costs);
+- projection of the whole paper profile: every distinct run of `config.study_configs("paper")` once
+  (5,882 training images x epochs at the training rate, plus 1,037 test images evaluated every
+  epoch and once more for the tables at the evaluation rate), plus the rehearsal's per-notebook
+  overhead (data, figures, reports) measured above.
 
-    python bench/gpu_check.py                       # on the GPU, paper profile, bundled photos
-    python bench/gpu_check.py --data synthetic      # random uint8 photos: throughput only
-    python bench/gpu_check.py --device cpu --tiny   # smoke-sized models on CPU: checks the script runs
+    python bench/gpu_check.py                          # on the GPU, paper profile, bundled photos
+    python bench/gpu_check.py --device cpu --tiny      # smoke-sized models on CPU: checks the script runs
 """
 
 import argparse
+import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,18 +29,21 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from colorize_lib.config import make_config
-from colorize_lib.data import CropSampler, ImageSet, load_image_set
-from colorize_lib.models import get_model
-from colorize_lib.runtime import describe_device, setup
-from colorize_lib.tasks import Task
-from colorize_lib.train import fit
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ modules beside this file
+from memory_budget import trace_peaks  # noqa: E402
 
-EXPERIMENTS = ("baseline", "unet_rgb", "unet_lab", "unet_classif")
-PAPER_TRAIN_IMAGES = 5882
+from colorize_lib.config import make_config, study_configs  # noqa: E402
+from colorize_lib.data import CropSampler, ImageSet, load_image_set, test_views  # noqa: E402
+from colorize_lib.inference import autocast, colorize, eval_batch_size  # noqa: E402
+from colorize_lib.runtime import describe_device, setup  # noqa: E402
+from colorize_lib.train import build, fit  # noqa: E402
+
+PAPER_TRAIN_IMAGES, PAPER_TEST_IMAGES = 5882, 1037  # the authors' published split (FACTS section 2)
 # Dense (no sparsity) bf16 tensor-core peaks in FLOP/s, from NVIDIA's data sheets; first match wins.
 BF16_PEAK = {"H100 PCIe": 756e12, "H100 NVL": 835e12, "H100": 989e12, "H200": 989e12, "GH200": 989e12,
              "A100": 312e12, "L40S": 362e12, "L4": 121e12, "A10G": 70e12}
+CHECKS = (("baseline", None), ("unet_rgb", None), ("unet_lab", None), ("unet_classif", 10),
+          ("unet_classif", 5), ("unet_classif", 15))
 
 
 def bf16_peak(device: torch.device) -> tuple[str, float | None]:
@@ -50,122 +58,165 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def image_set(kind: str, size: int, config, cache: dict) -> ImageSet:
-    if (kind, size) not in cache:
-        if kind == "bundled":
-            cache[kind, size] = load_image_set("bundled", size, config.seed, config.test_fraction)
-        else:  # random photos: right shapes, meaningless colours
-            g = torch.Generator().manual_seed(0)
-            train = torch.randint(0, 256, (64, 3, size, size), dtype=torch.uint8, generator=g)
-            test = torch.randint(0, 256, (4, 3, size, size), dtype=torch.uint8, generator=g)
-            cache[kind, size] = ImageSet("synthetic", train, test, [f"r{i}" for i in range(64)],
-                                         [f"t{i}" for i in range(4)])
-    return cache[kind, size]
+def photos(config, cache: dict) -> ImageSet:
+    """The bundled photos at the config's size, small ones upscaled (as the rehearsal does)."""
+    key = config.image_size
+    if key not in cache:
+        cache[key] = load_image_set("bundled", config.image_size, config.seed, config.test_fraction, upscale_small=True)
+    return cache[key]
 
 
-def check_model(experiment: str, args, device: torch.device, root: Path, cache: dict) -> dict:
-    profile = "smoke" if args.tiny else "paper"
-    base = make_config(experiment, profile)
-    samples = max(args.samples, 2 * base.batch_size)
-    config = base.replace(epochs=2, samples_per_epoch=samples, test_views=1, device=args.device, compile=args.compile)
-    data = image_set(args.data, config.image_size, config, cache)
+def check_model(model: str, bin_size: int | None, args, device: torch.device, root: Path, cache: dict) -> dict:
+    base = make_config(model, "smoke" if args.tiny else "paper", bin_size=bin_size)
+    config = base.replace(epochs=2, samples_per_epoch=max(args.samples, 2 * base.batch_size), test_views=1,
+                          device=args.device)
+    label = model if bin_size is None else f"{model} b={bin_size}"
+    data = photos(config, cache)
     if device.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
     try:
-        run = fit(config, data, run_dir=root / experiment, log=lambda line: None)
+        run = fit(config, data, run_dir=root / label.replace(" ", "_"), log=lambda line: None)
+        peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else float("nan")
+        views = test_views(data.test.to(device), config.resolution, 1)
+        views = views.repeat(max(1, -(-args.eval_images // len(views))), 1, 1, 1)[: args.eval_images]
+        colorize(run.model, run.task, views[:2], eval_batch_size(config), config.amp)  # warm-up
+        synchronize(device)
+        t0 = time.perf_counter()
+        colorize(run.model, run.task, views, eval_batch_size(config), config.amp)
+        synchronize(device)
+        eval_rate = len(views) / (time.perf_counter() - t0)
     except torch.cuda.OutOfMemoryError as e:
-        return dict(experiment=experiment, error=str(e).split(". Original error")[0])
-    rate = float(run.history["images_per_s"].iloc[-1])
-    paper_epochs = make_config(experiment, "paper").epochs
-    peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else float("nan")
-    del run
-    return dict(experiment=experiment, config=config, rate=rate, peak_gib=peak,
-                projected_min=PAPER_TRAIN_IMAGES * paper_epochs / rate / 60, paper_epochs=paper_epochs)
+        return dict(label=label, error=str(e).split(". Original error")[0])
+    estimate = trace_peaks(config)
+    return dict(label=label, model=model, bin_size=config.bin_size, config=config, peak_gib=peak,
+                train_rate=float(run.history["images_per_s"].iloc[-1]), eval_rate=eval_rate,
+                estimate_gib=estimate["train_gib"])
 
 
-def unet_lab_utilisation(args, device: torch.device, cache: dict) -> dict:
-    """FLOPs of one fwd + loss + bwd step and the measured time of a full step (Adam included)."""
-    config = make_config("unet_lab", "smoke" if args.tiny else "paper", device=args.device)
-    data = image_set(args.data, config.image_size, config, cache).to(device)
-    torch.manual_seed(config.seed)
-    task = Task(config)
-    model = get_model(config.model, **task.model_kwargs()).to(device).train()
+def step_time(config, device: torch.device, cache: dict, steps: int, deterministic: bool) -> tuple[float, float]:
+    """(FLOPs of one fwd + loss + bwd, seconds per step with Adam) of `config`'s model on one batch."""
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    torch.backends.cudnn.benchmark = not deterministic
+    data = photos(config, cache)
+    model, task = build(config, data)
+    model = model.to(device).train()
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    sampler = CropSampler(data.train, config.resolution, config.crop_scale, config.batch_size, config.seed)
+    sampler = CropSampler(data.train.to(device), config.resolution, config.crop_scale, config.batch_size, config.seed)
     x, target = task.inputs_targets(next(sampler.epoch(1, config.batch_size)))
     if device.type == "cuda":
         x = x.contiguous(memory_format=torch.channels_last)
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda")
 
     def step():
-        with autocast:
-            out = model(x)
-        loss = task.loss(out, target)
+        with autocast(device, config.amp):
+            loss = task.loss(model(x), target)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        return loss
+        optimizer.step()
 
     counter = FlopCounterMode(display=False)
     with counter:
         step()
-    flops = counter.get_total_flops()
-    for _ in range(3):  # warm-up
+    for _ in range(3):  # warm-up (and cuDNN's autotuning, when on)
         step()
-        optimizer.step()
     synchronize(device)
     t0 = time.perf_counter()
-    for _ in range(args.steps):
+    for _ in range(steps):
         step()
-        optimizer.step()
     synchronize(device)
-    seconds = (time.perf_counter() - t0) / args.steps
-    return dict(config=config, flops=flops, step_s=seconds)
+    return counter.get_total_flops(), (time.perf_counter() - t0) / steps
+
+
+def rehearsal_times(reports: Path | None) -> dict[str, float]:
+    """Seconds per executed notebook, from papermill's metadata in the rehearsal's reports."""
+    if reports is None:
+        return {}
+    times = {}
+    for path in sorted((reports / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        if path.name.endswith(".failed.ipynb"):
+            continue
+        meta = json.loads(path.read_text()).get("metadata", {}).get("papermill", {})
+        if meta.get("duration") is not None:
+            times[path.stem] = float(meta["duration"])
+    return times
+
+
+def projection(results: list[dict], rehearsal: dict[str, float], tiny: bool) -> tuple[float, list[str]]:
+    """Projected seconds of the whole paper profile, each distinct run once, and one line per run."""
+    rates = {(r["model"], r["bin_size"]): r for r in results if "error" not in r}
+    total, lines = 0.0, []
+    for c in study_configs("paper"):
+        r = rates.get((c.model, c.bin_size))
+        if r is None:
+            lines.append(f"  {c.name:22s} no measurement (its check failed)")
+            continue
+        train = PAPER_TRAIN_IMAGES * c.epochs / r["train_rate"]
+        evaluation = PAPER_TEST_IMAGES * (c.epochs + 1) / r["eval_rate"]
+        total += train + evaluation
+        lines.append(f"  {c.name:22s} {c.epochs:3d} epochs: train {train / 60:7.1f} min + evaluation "
+                     f"{evaluation / 60:6.1f} min")
+    # Per-notebook overhead beyond training (loading, figures, reports): the rehearsal's wall time.
+    overhead = sum(rehearsal.values())
+    total += overhead
+    lines.append(f"  rehearsal wall time (every notebook's fixed cost, counted once): {overhead / 60:.1f} min")
+    if tiny:
+        lines.append("  (tiny: smoke-sized models, so this projects nothing real)")
+    return total, lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda", help="cuda (default) or cpu")
     parser.add_argument("--tiny", action="store_true", help="smoke-profile models (32x32, width 4): a quick CPU check")
-    parser.add_argument("--data", choices=("bundled", "synthetic"), default="bundled",
-                        help="bundled photos at the paper's sizes, or random uint8 photos (throughput only)")
-    parser.add_argument("--samples", type=int, default=256, help="crops per epoch (at least 2 batches)")
-    parser.add_argument("--steps", type=int, default=10, help="timed steps for the utilisation figure")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the models")
-    parser.add_argument("--fast", action="store_true", help="cuDNN autotuning instead of deterministic kernels")
+    parser.add_argument("--samples", type=int, default=256, help="crops per training epoch (at least 2 batches)")
+    parser.add_argument("--eval-images", type=int, default=64, help="images colorized to time evaluation")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps for the utilisation figures")
+    parser.add_argument("--rehearsal-reports", type=Path, help="reports folder of the rehearsal (per-notebook times)")
+    parser.add_argument("--rehearsal-status", type=int, default=None, help="exit status of the rehearsal")
     args = parser.parse_args()
 
-    device = setup(0, deterministic=not args.fast, device=args.device)
+    device = setup(0, deterministic=True, device=args.device)
     card, peak = bf16_peak(device)
-    print(f"device: {card}; torch {torch.__version__}; profile {'smoke (tiny)' if args.tiny else 'paper'}; "
-          f"data {args.data}{' (random pixels: throughput only)' if args.data == 'synthetic' else ''}; "
-          f"{'cuDNN autotuning' if args.fast else 'deterministic kernels'}{'; torch.compile' if args.compile else ''}")
+    profile = "smoke (tiny)" if args.tiny else "paper"
+    print(f"device: {card}; torch {torch.__version__}; python {sys.version.split()[0]}; profile {profile}")
     cache: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for experiment in EXPERIMENTS:
-            r = check_model(experiment, args, device, Path(tmp), cache)
-            if "error" in r:
-                print(f"{experiment:13s} FAILED: {r['error']}")
-                continue
-            c = r["config"]
-            memory = "n/a (not CUDA)" if device.type != "cuda" else f"{r['peak_gib']:6.2f} GiB"
-            note = " (tiny models: not a projection of anything)" if args.tiny else ""
-            print(f"{experiment:13s} {c.resolution}x{c.resolution} batch {c.batch_size:3d} width {c.width:2d}: "
-                  f"{r['rate']:9.1f} img/s  peak memory {memory}  projected paper run "
-                  f"({PAPER_TRAIN_IMAGES} images x {r['paper_epochs']} epochs, training only) "
-                  f"{r['projected_min']:8.1f} min{note}")
-        u = unet_lab_utilisation(args, device, cache)
-    c = u["config"]
-    achieved = u["flops"] / u["step_s"]
-    print(f"unet_lab step ({c.batch_size} x {c.resolution}x{c.resolution}, width {c.width}): "
-          f"{u['flops'] / 1e9:.1f} GFLOP fwd+bwd, {u['step_s'] * 1e3:.2f} ms per step with Adam, "
-          f"{achieved / 1e12:.4g} TFLOP/s")
+        results = [check_model(m, b, args, device, Path(tmp), cache) for m, b in CHECKS]
+    lab = make_config("unet_lab", "smoke" if args.tiny else "paper", device=args.device)
+    flops, det_s = step_time(lab, device, cache, args.steps, deterministic=True)
+    _, fast_s = step_time(lab, device, cache, args.steps, deterministic=False)
+    rehearsal = rehearsal_times(args.rehearsal_reports)
+    total, lines = projection(results, rehearsal, args.tiny)
+
+    print("\n== summary")
+    if args.rehearsal_status is not None:
+        verdict = "passed" if args.rehearsal_status == 0 else f"FAILED (exit {args.rehearsal_status})"
+        print(f"rehearsal ({len(rehearsal)} notebooks): {verdict}")
+    for name, seconds in rehearsal.items():
+        print(f"  {name:22s} {seconds:7.1f} s")
+    print("per model (training at the profile's batch, bf16 on CUDA):")
+    for r in results:
+        if "error" in r:
+            print(f"  {r['label']:16s} FAILED: {r['error']}")
+            continue
+        c = r["config"]
+        measured = f"{r['peak_gib']:6.2f} GiB" if device.type == "cuda" else "  n/a (CPU)"
+        print(f"  {r['label']:16s} {c.resolution}² batch {c.batch_size:3d}: train {r['train_rate']:9.1f} img/s, "
+              f"eval {r['eval_rate']:9.1f} img/s, peak {measured} (estimate {r['estimate_gib']:6.2f} GiB)")
+    achieved = flops / det_s
+    print(f"unet_lab step ({lab.batch_size} x {lab.resolution}², width {lab.width}): {flops / 1e12:.2f} TFLOP "
+          f"fwd+bwd; {det_s * 1e3:.1f} ms deterministic, {fast_s * 1e3:.1f} ms with cuDNN autotuning "
+          f"(determinism costs {det_s / fast_s - 1:+.0%})")
     if peak is None:
         print(f"fraction of bf16 peak: unknown (no dense bf16 peak in the table for {card})")
     else:
-        print(f"fraction of bf16 peak: {achieved / peak:.3f} of {peak / 1e12:.0f} TFLOP/s ({card})")
+        print(f"fraction of bf16 peak: {achieved / peak:.3f} deterministic, {flops / fast_s / peak:.3f} autotuned, "
+              f"of {peak / 1e12:.0f} TFLOP/s ({card})")
+    print("projected paper profile (each distinct run once, evaluation included):")
+    print("\n".join(lines))
+    print(f"projected wall time of the whole paper profile: {total / 3600:.2f} h on {card}")
 
 
 if __name__ == "__main__":

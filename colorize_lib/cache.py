@@ -36,9 +36,10 @@ CACHE_VERSION = 1  # bump when validation or resizing changes what a cache holds
 BASE_COLUMNS = ["file", "sha256", "bytes", "width", "height", "saturation", "group", "split", "reason"]
 
 
-def cache_dir_for(files: SourceFiles, image_size: int, cache_root: Path | None = None) -> Path:
+def cache_dir_for(files: SourceFiles, image_size: int, cache_root: Path | None = None,
+                  upscale_small: bool = False) -> Path:
     """Where the cache of `files` at `image_size` lives (under `paths.CACHE_DIR` by default)."""
-    return Path(cache_root or paths.CACHE_DIR) / f"{files.slug}-{image_size}"
+    return Path(cache_root or paths.CACHE_DIR) / f"{files.slug}-{image_size}{'-upscaled' if upscale_small else ''}"
 
 
 def _fingerprint(files: SourceFiles, settings: dict) -> str:
@@ -57,9 +58,11 @@ def _fingerprint(files: SourceFiles, settings: dict) -> str:
 
 def load_cached(files: SourceFiles, image_size: int, seed: int = 0, test_fraction: float = 0.25,
                 cache_root: Path | None = None, workers: int | None = None, min_saturation: float = MIN_SATURATION,
-                max_pixels: int = MAX_PIXELS, near_duplicate_bits: int = NEAR_DUPLICATE_BITS) -> ImageSet:
+                max_pixels: int = MAX_PIXELS, near_duplicate_bits: int = NEAR_DUPLICATE_BITS,
+                upscale_small: bool = False) -> ImageSet:
     """The source's photos as an `ImageSet`, from the cache when it matches, else built (in parallel
-    over `workers` processes, default one per core) and cached first."""
+    over `workers` processes, default one per core) and cached first. `upscale_small` keeps photos
+    smaller than `image_size`, upscaled, instead of skipping them (cached in a folder of its own)."""
     if image_size < 1:
         raise ValueError(f"parameter 'image_size' = {image_size!r} is invalid: expected a positive side length")
     if not files.paths:
@@ -67,9 +70,11 @@ def load_cached(files: SourceFiles, image_size: int, seed: int = 0, test_fractio
                          f"expected .jpg/.jpeg/.png/.webp/.bmp/.tif/.tiff files")
     settings = dict(image_size=image_size, min_saturation=min_saturation, max_pixels=max_pixels,
                     near_duplicate_bits=near_duplicate_bits)
+    if upscale_small:  # only when set, so the fingerprint of existing caches stays the same
+        settings["upscale_small"] = True
     split = None if files.splits is not None else dict(seed=seed, test_fraction=test_fraction)
     fingerprint = _fingerprint(files, settings)
-    folder = cache_dir_for(files, image_size, cache_root)
+    folder = cache_dir_for(files, image_size, cache_root, upscale_small)
     meta = _read_meta(folder)
     if meta is None or meta.get("fingerprint") != fingerprint:
         _build(files, settings, split, fingerprint, folder, workers)
@@ -141,7 +146,8 @@ def _build(files: SourceFiles, settings: dict, split: dict | None, fingerprint: 
         staged = np.lib.format.open_memmap(tmp / "staged.npy", mode="w+", dtype=np.uint8, shape=(n, 3, size, size))
         checks = []
         for i, check in enumerate(check_files(files.paths, files.names, size, settings["min_saturation"],
-                                              settings["max_pixels"], workers)):
+                                              settings["max_pixels"], workers,
+                                              settings.get("upscale_small", False))):
             if check.array is not None:
                 staged[i] = check.array.transpose(2, 0, 1)
                 check.array = None

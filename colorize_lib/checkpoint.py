@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import ExperimentConfig
+from .config import LABELS, RESUMABLE, ExperimentConfig
 from .files import atomic_path
 
 FORMAT = 1
@@ -41,13 +41,9 @@ def load_checkpoint(path: Path, config: ExperimentConfig | None = None, map_loca
     return state
 
 
-# Settings that may change between a run and its resumption without changing what is learned.
-RESUMABLE = ("device", "compile")
-
-
 def config_differences(saved: ExperimentConfig, wanted: ExperimentConfig) -> list[tuple[str, object, object]]:
     a, b = saved.to_dict(), wanted.to_dict()
-    return [(k, a[k], b[k]) for k in a if k not in RESUMABLE and a[k] != b[k]]
+    return [(k, a[k], b[k]) for k in a if k not in LABELS + RESUMABLE and a[k] != b[k]]
 
 
 def capture_rng() -> dict:

@@ -13,6 +13,7 @@ authors' Pexels method. Every file is validated (`colorize_lib.validate`) and th
 (source, image_size) (`colorize_lib.cache`).
 """
 
+import dataclasses
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -83,15 +84,27 @@ def split_by_group(groups: list[str], seed: int, test_fraction: float) -> list[b
     return [g in test for g in groups]
 
 
-def load_image_set(source: str, image_size: int, seed: int = 0, test_fraction: float = 0.25) -> ImageSet:
+def load_image_set(source: str, image_size: int, seed: int = 0, test_fraction: float = 0.25,
+                   upscale_small: bool = False) -> ImageSet:
     """Load a data source ('bundled', 'paper', 'pexels' or 'folder:PATH') as square uint8 photos of side
     `image_size`, every file validated, split by photo group (or the source's own split), cached on disk
-    under `paths.CACHE_DIR`. Files left out are listed in `ImageSet.skipped` with the reason."""
+    under `paths.CACHE_DIR`. Files left out are listed in `ImageSet.skipped` with the reason; photos
+    smaller than `image_size` are among them unless `upscale_small`."""
     # Imported here: both modules import this one.
     from .cache import load_cached
     from .sources import resolve_source
 
-    return load_cached(resolve_source(source), image_size, seed, test_fraction)
+    return load_cached(resolve_source(source), image_size, seed, test_fraction, upscale_small=upscale_small)
+
+
+def load_images(config) -> ImageSet:
+    """The photos an `ExperimentConfig` trains and tests on: its source, size, split and, when
+    `max_test_images` is set, only that many test photos (the rehearsal's short evaluation)."""
+    images = load_image_set(config.data, config.image_size, config.seed, config.test_fraction, config.upscale_small)
+    if config.max_test_images:
+        keep = config.max_test_images
+        images = dataclasses.replace(images, test=images.test[:keep], test_names=images.test_names[:keep])
+    return images
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:

@@ -6,23 +6,19 @@ import torch
 
 from .color import AB_SCALE, join_lab, split_lab
 from .data import ImageSet, test_views
+from .inference import colorize, eval_batch_size
 from .metrics import colorfulness, gray_prediction, psnr
 from .models import count_parameters
 from .quantize import ABGrid
-from .reference import MODEL_LABELS, PAPER_PSNR, PAPER_RESOLUTION
+from .reference import MODEL_LABELS, PAPER_ALPHA_PSNR, PAPER_PSNR, PAPER_RESOLUTION
 from .train import Run
 
 
-@torch.no_grad()
-def predict(run: Run, rgb: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
-    """Colorize the luminance of RGB images (N, 3, H, W) in [0, 1]; returns RGB (N, 3, H, W)."""
-    run.model.eval()
-    out = []
-    for i in range(0, len(rgb), batch_size):
-        batch = rgb[i : i + batch_size].to(run.device)
-        x, _ = run.task.inputs_targets(batch)
-        out.append(run.task.to_rgb(run.model(x), x).cpu())
-    return torch.cat(out)
+def predict(run: Run, rgb: torch.Tensor) -> torch.Tensor:
+    """Colorize the luminance of RGB images (N, 3, H, W) in [0, 1] with a trained run, through the same
+    inference path (batch size, autocast) as its training-time evaluation; returns RGB on the CPU."""
+    cfg = run.config
+    return colorize(run.model, run.task, rgb.cpu(), eval_batch_size(cfg), cfg.amp).rgb
 
 
 def view_names(names: list[str], views: int) -> list[str]:
@@ -53,6 +49,7 @@ def summary_row(run: Run, per_image: pd.DataFrame, label: str | None = None) -> 
     return {
         "model": label or MODEL_LABELS[cfg.model],
         "experiment": cfg.name,
+        "run": run.run_dir.name,  # the checkpoint folder: rows of two tables with the same run are one model
         "resolution": cfg.resolution,
         "params_M": round(count_parameters(run.model) / 1e6, 3),
         "epochs": cfg.epochs,
@@ -110,3 +107,26 @@ def with_decode(run: Run, decode: str) -> Run:
 
     config = run.config.replace(decode=decode)
     return Run(config, run.model, Task(config, run.task.weights), run.history, run.run_dir, run.device)
+
+
+def budget_row(run: Run, per_image: pd.DataFrame, arm: str) -> dict:
+    """A row of the training-budget table: the run's last epoch (its whole budget) and its best, in both
+    PSNR forms, with gray on the same views and the paper's two figures for the model."""
+    cfg, last = run.config, run.history.iloc[-1]
+    return {
+        "model": MODEL_LABELS[cfg.model],
+        "arm": arm,
+        "experiment": cfg.name,
+        "run": run.run_dir.name,
+        "lr": cfg.lr,
+        "batch_size": cfg.batch_size,
+        "steps": int(last["steps"]),
+        "final_psnr_db": float(last["test_psnr"]),
+        "final_psnr_pooled_db": float(last["test_psnr_pooled"]),
+        "best_psnr_db": float(run.history["test_psnr"].max()),
+        "best_checkpoint_psnr_db": per_image["psnr"].mean(),
+        "gray_psnr_db": per_image["gray_psnr"].mean(),
+        "gray_psnr_pooled_db": psnr_of_mean_mse(per_image["gray_psnr"]),
+        "paper_table1_psnr_db": PAPER_PSNR.get(cfg.model),
+        "paper_appendix_psnr_db": PAPER_ALPHA_PSNR.get(cfg.alpha) if cfg.model == "unet_rgb" else None,
+    }

@@ -36,16 +36,21 @@ def image_grid(rows: dict[str, torch.Tensor], col_titles: list[str] | None = Non
 
 
 def plot_curves(histories: dict[str, pd.DataFrame], columns: list[str], titles: list[str] | None = None,
-                reference: dict[str, float] | None = None):
-    """One panel per history column (e.g. train_loss, test_psnr) with a line per run.
-    `reference` maps a column to a horizontal line (e.g. the gray-baseline PSNR)."""
+                reference: dict[str, float] | None = None, reference_label: str = "gray (a=b=0)",
+                x: str = "epoch", marks: dict[str, float] | None = None):
+    """One panel per history column (e.g. train_loss, test_psnr) with a line per run, against `x`
+    (a history column: epoch, or steps for optimizer steps). `reference` maps a column to a dashed
+    horizontal line labelled `reference_label` (e.g. the gray-baseline PSNR); `marks` adds dotted
+    lines {label: value} to every panel (e.g. the paper's figures)."""
     fig, axes = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 3.2), squeeze=False)
     for ax, col, title in zip(axes[0], columns, titles or columns):
         for name, h in histories.items():
-            ax.plot(h["epoch"], h[col], marker="o", ms=3, label=name)
+            ax.plot(h[x], h[col], marker="o", ms=3, label=name)
         if reference and col in reference:
-            ax.axhline(reference[col], color="gray", ls="--", lw=1, label="gray (a=b=0)")
-        ax.set_xlabel("epoch"), ax.set_title(title, fontsize=10), ax.grid(alpha=0.3)
+            ax.axhline(reference[col], color="gray", ls="--", lw=1, label=reference_label)
+        for i, (label, value) in enumerate((marks or {}).items()):
+            ax.axhline(value, color=f"C{len(histories) + i}", ls=":", lw=1.2, label=label)
+        ax.set_xlabel("optimizer steps" if x == "steps" else x), ax.set_title(title, fontsize=10), ax.grid(alpha=0.3)
     axes[0][-1].legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -54,11 +54,12 @@ import pandas as pd
 import torch
 
 from . import distributed
-from .checkpoint import RESUMABLE, capture_rng, load_checkpoint, restore_rng, save_checkpoint
-from .config import ExperimentConfig
-from .data import CropSampler, ImageSet, load_image_set, test_views
+from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from .config import ExperimentConfig, notebook_of
+from .data import CropSampler, ImageSet, load_images, test_views
 from .datareport import ab_frequencies
 from .files import atomic_write_text
+from .inference import autocast, colorize, eval_batch_size
 from .metrics import psnr
 from .models import get_model
 from .paths import CHECKPOINT_DIR
@@ -82,12 +83,12 @@ class Run:
 
 
 def run_dir_for(config: ExperimentConfig, root: Path | None = None) -> Path:
-    """<root>/<profile>/<name>-<hash of the settings that change what is learned>; root defaults to
-    $COLORIZE_CHECKPOINT_DIR, else data/checkpoints."""
+    """<root>/<model>-<hash of config.identity()>; root defaults to $COLORIZE_CHECKPOINT_DIR, else
+    data/checkpoints. The name and profile are labels, not identity: the same experiment asked for by
+    two notebooks (05's classifier and 07's b = 10) is one folder, trained once."""
     root = Path(root if root is not None else os.environ.get("COLORIZE_CHECKPOINT_DIR") or CHECKPOINT_DIR)
-    learned = {k: v for k, v in config.to_dict().items() if k not in RESUMABLE}
-    digest = hashlib.sha256(json.dumps(learned, sort_keys=True).encode()).hexdigest()[:8]
-    return root / config.profile / f"{config.name}-{digest}"
+    digest = hashlib.sha256(json.dumps(config.identity(), sort_keys=True).encode()).hexdigest()[:10]
+    return root / f"{config.model}-{digest}"
 
 
 def build(config: ExperimentConfig, data: ImageSet) -> tuple[torch.nn.Module, Task]:
@@ -100,24 +101,15 @@ def build(config: ExperimentConfig, data: ImageSet) -> tuple[torch.nn.Module, Ta
     return model, task
 
 
-def _autocast(device: torch.device, enabled: bool):
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled and device.type == "cuda")
-
-
 @torch.no_grad()
-def evaluate_loss_psnr(model, task: Task, views: torch.Tensor, batch_size: int, amp: bool) -> tuple[float, float]:
-    """Mean test loss and mean per-view PSNR (dB) on float RGB test views."""
-    model.eval()
-    losses, scores = [], []
-    device = next(model.parameters()).device
-    for i in range(0, len(views), batch_size):
-        rgb = views[i : i + batch_size]
-        x, target = task.inputs_targets(rgb)
-        with _autocast(device, amp):
-            out = model(x)
-        losses.append(float(task.loss(out, target)) * len(rgb))
-        scores.append(psnr(task.to_rgb(out, x), rgb))
-    return sum(losses) / len(views), float(torch.cat(scores).mean())
+def evaluate_loss_psnr(model, task: Task, views: torch.Tensor, batch_size: int,
+                       amp: bool) -> tuple[float, float, float]:
+    """Mean test loss, mean of per-view PSNR and PSNR of the mean MSE (the authors' pooled form), in dB,
+    on float RGB test views, through the same inference path as the results tables."""
+    result = colorize(model, task, views, batch_size, amp, with_loss=True)
+    per_view = psnr(result.rgb, views)
+    pooled = -10.0 * torch.log10(torch.pow(10.0, -per_view / 10.0).mean())
+    return result.loss, float(per_view.mean()), float(pooled)
 
 
 def fit(config: ExperimentConfig, data: ImageSet | None = None, run_dir: Path | None = None,
@@ -126,7 +118,7 @@ def fit(config: ExperimentConfig, data: ImageSet | None = None, run_dir: Path | 
     ctx, device = distributed.init(pick_device(config.device))
     configure_threads(ctx.local_world)
     log = log if ctx.is_main else _silent
-    data = data if data is not None else load_image_set(config.data, config.image_size, config.seed, config.test_fraction)
+    data = data if data is not None else load_images(config)
     data.to(device)
     run_dir = Path(run_dir) if run_dir is not None else run_dir_for(config)
     model, task = build(config, data)
@@ -134,11 +126,11 @@ def fit(config: ExperimentConfig, data: ImageSet | None = None, run_dir: Path | 
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    history, best = _resume(run_dir / "last.pt", config, model, optimizer, task, log)
+    history, best, trained_as = _resume(run_dir / "last.pt", config, model, optimizer, task, log)
     if task.kind == "bins":
         task.weights = task.weights.to(device)  # no per-step copy in the loss
-    if ctx.is_main:
-        config.save(run_dir / "config.json")
+    if ctx.is_main and not history:
+        config.save(run_dir / "config.json")  # the config of the first notebook that asked for it
     step_model = distributed.wrap(model, ctx, device)
     step_model = torch.compile(step_model) if config.compile else step_model
 
@@ -150,14 +142,17 @@ def fit(config: ExperimentConfig, data: ImageSet | None = None, run_dir: Path | 
         with _explain_oom(config, ctx, device):
             train_loss, seen = train_epoch(step_model, task, optimizer, sampler, epoch, config, ctx, run_dir, device)
             train_seconds = time.perf_counter() - t0
-            test_loss, test_psnr = evaluate_loss_psnr(model, task, views, config.batch_size, config.amp)
-        history.append(dict(epoch=epoch, train_loss=train_loss, test_loss=test_loss, test_psnr=test_psnr,
+            test_loss, test_psnr, pooled = evaluate_loss_psnr(model, task, views, eval_batch_size(config), config.amp)
+        history.append(dict(epoch=epoch, steps=epoch * sampler.steps(config.batch_size), train_loss=train_loss,
+                            test_loss=test_loss, test_psnr=test_psnr, test_psnr_pooled=pooled,
                             seconds=train_seconds, images_per_s=seen / train_seconds))
         if ctx.is_main:
             _save(run_dir, model, optimizer, task, config, history, best)
         best = max(best, test_psnr)
         log(_progress_line(config, history[-1], time.perf_counter() - t0))
 
+    if trained_as is not None and history[-1]["epoch"] >= config.epochs:
+        log(f"reusing the run trained by {notebook_of(trained_as)} ({trained_as}): {run_dir}")
     distributed.barrier(ctx)  # rank 0 has written best.pt
     best_state = load_checkpoint(run_dir / "best.pt", config)
     model.load_state_dict(best_state["model"])
@@ -179,7 +174,7 @@ def train_epoch(step_model, task: Task, optimizer, sampler: CropSampler, epoch: 
         x, target = task.inputs_targets(local)
         if device.type == "cuda":
             x = x.contiguous(memory_format=torch.channels_last)
-        with _autocast(device, config.amp):
+        with autocast(device, config.amp):
             out = step_model(x)
         loss = task.loss(out, target)
         optimizer.zero_grad(set_to_none=True)
@@ -227,18 +222,21 @@ def _explain_oom(config: ExperimentConfig, ctx: distributed.Context, device: tor
             f"or a smaller profile ('cpu' or 'smoke'). Original error: {e}") from e
 
 
-def _resume(last: Path, config: ExperimentConfig, model, optimizer, task: Task, log) -> tuple[list[dict], float]:
-    """Load `last` into model, optimiser, task and RNGs if it exists; return (history, best test PSNR)."""
+def _resume(last: Path, config: ExperimentConfig, model, optimizer, task: Task,
+            log) -> tuple[list[dict], float, str | None]:
+    """Load `last` into model, optimiser, task and RNGs if it exists; return (history, best test PSNR,
+    the name of the run that wrote it)."""
     if not last.exists():
-        return [], -math.inf
+        return [], -math.inf, None
     state = load_checkpoint(last, config)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     restore_rng(state["rng"])
     if task.kind == "bins":
         task.weights = state["class_weights"]
-    log(f"resuming {config.name} from {last} after epoch {state['epoch']}/{config.epochs}")
-    return state["history"], state["best_psnr"]
+    if state["epoch"] < config.epochs:
+        log(f"resuming {config.name} from {last} after epoch {state['epoch']}/{config.epochs}")
+    return state["history"], state["best_psnr"], state["config"]["name"]
 
 
 def _save(run_dir: Path, model, optimizer, task: Task, config: ExperimentConfig, history: list[dict],

@@ -158,8 +158,10 @@ def _dhash(image: Image.Image) -> int:
 
 
 def check_file(path: str | Path, name: str, image_size: int, min_saturation: float = MIN_SATURATION,
-               max_pixels: int = MAX_PIXELS) -> FileCheck:
-    """Validate one file and, if usable, square-resize it to `image_size` (see `data.square_resize`)."""
+               max_pixels: int = MAX_PIXELS, upscale_small: bool = False) -> FileCheck:
+    """Validate one file and, if usable, square-resize it to `image_size` (see `data.square_resize`).
+    A photo smaller than `image_size` is skipped as too-small, or upscaled (Lanczos) with `upscale_small`,
+    as the authors' collection did for small Pexels photos."""
     path = Path(path)
     try:
         stat = path.stat()
@@ -183,7 +185,7 @@ def check_file(path: str | Path, name: str, image_size: int, min_saturation: flo
         return check
     check.pixel_hash = hashlib.sha256(repr(rgb.shape).encode() + rgb.data).hexdigest()
     check.dhash = _dhash(image)
-    if min(check.width, check.height) < image_size:
+    if min(check.width, check.height) < image_size and not upscale_small:
         check.too_small = f"too-small ({check.width}x{check.height} < {image_size})"
         return check
     check.array = square_resize(image, image_size)
@@ -195,9 +197,10 @@ def _check_job(job: tuple) -> FileCheck:
 
 
 def check_files(paths: list[Path], names: list[str], image_size: int, min_saturation: float = MIN_SATURATION,
-                max_pixels: int = MAX_PIXELS, workers: int | None = None) -> Iterator[FileCheck]:
+                max_pixels: int = MAX_PIXELS, workers: int | None = None,
+                upscale_small: bool = False) -> Iterator[FileCheck]:
     """Check files in parallel (one process per core by default); yields `FileCheck`s in input order."""
-    jobs = [(p, n, image_size, min_saturation, max_pixels) for p, n in zip(paths, names)]
+    jobs = [(p, n, image_size, min_saturation, max_pixels, upscale_small) for p, n in zip(paths, names)]
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     if workers <= 1:
         yield from map(_check_job, jobs)

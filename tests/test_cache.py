@@ -218,3 +218,28 @@ def test_datareport_tables(folder, tmp_path):
 def test_resolve_source_rejects_a_bare_folder_prefix():
     with pytest.raises(ValueError, match="needs a path"):
         resolve_source("folder:")
+
+
+def test_upscale_small_keeps_small_photos_in_a_cache_of_its_own(folder, tmp_path):
+    files = folder_files(folder)
+    skipped = load_cached(files, 56, cache_root=tmp_path / "c")
+    upscaled = load_cached(files, 56, cache_root=tmp_path / "c", upscale_small=True)
+    assert dict(skipped.skipped)["small.png"] == "too-small (40x28 < 56)"
+    assert "small.png" not in dict(upscaled.skipped)
+    assert sorted(upscaled.train_names + upscaled.test_names) == sorted(
+        skipped.train_names + skipped.test_names + [n for n, r in skipped.skipped if r.startswith("too-small")])
+    assert upscaled.train.shape[-1] == 56
+    assert cache_dir_for(files, 56, tmp_path / "c", upscale_small=True) != cache_dir_for(files, 56, tmp_path / "c")
+    # The plain cache is untouched by the upscaled one: reloading it rebuilds nothing.
+    again = load_cached(files, 56, cache_root=tmp_path / "c")
+    assert again.skipped == skipped.skipped
+
+
+def test_load_images_keeps_the_configs_number_of_test_photos():
+    from colorize_lib.config import make_config
+    from colorize_lib.data import load_images
+
+    full = load_images(make_config("unet_lab", "smoke"))
+    few = load_images(make_config("unet_lab", "smoke", max_test_images=1))
+    assert len(full.test) > 1 and len(few.test) == len(few.test_names) == 1
+    assert few.test_names == full.test_names[:1] and torch.equal(few.train, full.train)

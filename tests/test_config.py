@@ -1,8 +1,10 @@
 import json
 
+import torch
+
 import pytest
 
-from colorize_lib.config import EXPERIMENTS, PROFILES, ExperimentConfig, make_config
+from colorize_lib.config import ALPHAS, BIN_SIZES, EXPERIMENTS, PROFILES, ExperimentConfig, make_config, study_configs
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -47,3 +49,58 @@ def test_unknown_keys_and_bad_files(tmp_path):
         ExperimentConfig.load(bad)
     with pytest.raises(FileNotFoundError, match="missing.json"):
         ExperimentConfig.load(tmp_path / "missing.json")
+
+
+def test_rehearsal_has_the_papers_shapes_with_two_steps_and_a_few_test_photos():
+    for experiment in EXPERIMENTS:
+        paper, rehearsal = make_config(experiment, "paper"), make_config(experiment, "rehearsal")
+        for field in ("model", "resolution", "image_size", "width", "batch_size", "bin_size", "amp", "lr", "loss"):
+            assert getattr(rehearsal, field) == getattr(paper, field), (experiment, field)
+        assert rehearsal.epochs == 1 and rehearsal.samples_per_epoch == 2 * paper.batch_size
+        assert rehearsal.upscale_small and 0 < rehearsal.max_test_images <= 4
+
+
+def test_identity_leaves_out_labels_only():
+    config = make_config("bin_ablation", "smoke", name="bin_ablation-b10")
+    assert config.identity() == make_config("unet_classif", "smoke").identity()
+    assert config.identity() != make_config("unet_classif", "smoke", seed=1).identity()
+    assert "name" not in config.identity() and "profile" not in config.identity()
+
+
+def test_study_counts_each_distinct_experiment_once():
+    names = [c.name for c in study_configs("smoke")]
+    # alpha 0.7 is 03's U-Net RGB and b = 10 is 05's classifier in the smoke and paper profiles.
+    # + 2 budget arms x 2 models: the third arm of each model is its Table 1 run (smoke: lr 1e-3).
+    assert len(names) == 14 and "alpha_ablation-a0.7" not in names and "bin_ablation-b10" not in names
+    assert sum(not n.startswith("budget-") for n in names) == 10  # 12 table rows, 10 runs
+    # paper: the stated arm is Table 1's run (20 epochs of 5,882 images, batch 512, lr 1e-4).
+    assert len(study_configs("paper")) == 14 and "budget-baseline-stated" not in [c.name for c in study_configs("paper")]
+    assert len(study_configs("cpu")) == 18  # the cpu profile's ablations and arms are their own runs
+
+
+def test_notebook_ablation_defaults_are_the_configs():
+    import papermill
+
+    from colorize_lib.paths import NOTEBOOKS_DIR
+
+    alphas = papermill.inspect_notebook(str(NOTEBOOKS_DIR / "06_alpha_ablation.ipynb"))["alphas"]["default"]
+    bins = papermill.inspect_notebook(str(NOTEBOOKS_DIR / "07_bin_ablation.ipynb"))["bin_sizes"]["default"]
+    assert tuple(eval(alphas)) == ALPHAS and tuple(eval(bins)) == BIN_SIZES
+
+
+@pytest.mark.parametrize("profile", ["paper", "cpu"])
+def test_stated_budget_arm_is_exactly_the_papers_240_steps(profile):
+    from colorize_lib.config import PAPER_STEPS, budget_configs
+    from colorize_lib.data import CropSampler
+
+    arms = budget_configs(profile)
+    assert {c.model for _, c in arms} == {"baseline", "unet_rgb"}
+    for arm, c in arms:
+        steps = c.epochs * CropSampler(torch.zeros(1, 3, 8, 8), 8, 1.0, c.samples_per_epoch, 0).steps(c.batch_size)
+        if arm == "stated (paper)":
+            assert steps == PAPER_STEPS and c.lr == 1e-4
+        elif arm == "long":
+            assert steps > PAPER_STEPS and c.lr == 1e-4
+    paper = dict((c.name, c) for _, c in budget_configs("paper"))
+    stated = paper["budget-unet_rgb-stated"]
+    assert (stated.batch_size, stated.epochs, stated.samples_per_epoch, stated.resolution) == (512, 20, 5882, 96)

@@ -96,3 +96,28 @@ def test_index_page_links_results_with_how_they_ran(smoke_run):
     assert "<h2>Table 1</h2>" in page and "Gray (a=b=0)" in page and "U-Net classification" in page
     assert "href='02_baseline_cnn.html'" in page and "href='tables/table1.csv'" in page
     assert "src='figures/08_four_models.png'" in page
+
+
+def test_training_budget_table_and_figure(smoke_run):
+    budget = pd.read_csv(smoke_run / "reports" / "tables" / "06_training_budget.csv")
+    assert sorted(set(budget["arm"])) == ["long", "published lr 1e-3", "stated (paper)"]
+    assert budget["model"].value_counts().to_dict() == {"CNN baseline": 3, "U-Net RGB": 3}
+    stated = budget[budget["arm"] == "stated (paper)"]
+    assert (stated["steps"] == 2 * 2).all() and (stated["lr"] == 1e-4).all()  # smoke: 2 epochs of 2 steps
+    assert budget[["final_psnr_db", "final_psnr_pooled_db", "gray_psnr_db"]].notna().all().all()
+    assert (smoke_run / "reports" / "figures" / "06_training_budget_psnr_vs_steps.png").exists()
+
+
+def test_each_distinct_experiment_trains_once(smoke_run):
+    # 4 main models + alphas 0, 0.3, 0.5, 1 (0.7 is 03's U-Net RGB) + bins 5, 15 (10 is 05's classifier):
+    # 10 runs for the 12 rows; + the training-budget arms (stated and long per model; the smoke
+    # profile's lr 1e-3 arm is the Table 1 run).
+    runs = [p for p in (smoke_run / "data" / "checkpoints").iterdir() if (p / "best.pt").exists()]
+    assert len(runs) == 10 + 4, sorted(p.name for p in runs)
+    tables = smoke_run / "reports" / "tables"
+    classif = pd.read_csv(tables / "05_classification.csv").iloc[0]
+    b10 = pd.read_csv(tables / "07_bin_ablation.csv").set_index("bin_size").loc[10]
+    assert b10["run"] == classif["run"] and b10["psnr_db"] == classif["psnr_db"]
+    rgb = pd.read_csv(tables / "03_unet_rgb.csv").iloc[0]
+    a07 = pd.read_csv(tables / "06_alpha_ablation.csv").set_index("alpha").loc[0.7]
+    assert a07["run"] == rgb["run"] and a07["psnr_db"] == rgb["psnr_db"]

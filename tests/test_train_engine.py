@@ -81,9 +81,19 @@ def test_completed_run_returns_at_once(tmp_path, data):
     first = fit(config, data, tmp_path, log=quiet)
     lines = []
     again = fit(config, data, tmp_path, log=lines.append)
-    assert len(lines) == 1 and lines[0].startswith("resuming unet_lab") and "after epoch 2/2" in lines[0]
+    assert lines == [f"reusing the run trained by 04_unet_lab (unet_lab): {tmp_path}"]
     assert first.history.equals(again.history)
     assert_same_tensors(first.model.state_dict(), again.model.state_dict())
+
+
+def test_same_experiment_under_another_name_reuses_the_run(tmp_path, monkeypatch, data):
+    monkeypatch.setenv("COLORIZE_CHECKPOINT_DIR", str(tmp_path))
+    first = fit(smoke("unet_classif", epochs=1), data, log=quiet)
+    lines = []
+    again = fit(smoke("bin_ablation", epochs=1, name="bin_ablation-b10"), data, log=lines.append)
+    assert again.run_dir == first.run_dir and len(list(tmp_path.iterdir())) == 1
+    assert lines == [f"reusing the run trained by 05_classification (unet_classif): {first.run_dir}"]
+    assert first.history.equals(again.history)
 
 
 def test_checkpoint_from_another_config_is_refused_naming_differences(tmp_path, data):
@@ -136,8 +146,9 @@ def test_run_dir_root_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("COLORIZE_CHECKPOINT_DIR", str(tmp_path))
     config = smoke()
     folder = run_dir_for(config)
-    assert folder.parent == tmp_path / "smoke" and folder.name.startswith("unet_lab-")
+    assert folder.parent == tmp_path and folder.name.startswith("unet_lab-")
     assert run_dir_for(config.replace(device="cpu", compile=True)) == folder  # resumable settings
+    assert run_dir_for(config.replace(name="other", profile="paper")) == folder  # labels, not identity
     assert run_dir_for(config.replace(lr=2e-3)) != folder
 
 
