@@ -8,6 +8,8 @@ from .color import AB_SCALE, join_lab, split_lab
 from .data import ImageSet, test_views
 from .inference import colorize, eval_batch_size
 from .metrics import colorfulness, gray_prediction, psnr
+from .quality import image_metrics
+from .stats import paired_diff_ci, with_intervals
 from .models import count_parameters
 from .quantize import ABGrid
 from .reference import MODEL_LABELS, PAPER_ALPHA_PSNR, PAPER_PSNR, PAPER_RESOLUTION
@@ -28,18 +30,42 @@ def view_names(names: list[str], views: int) -> list[str]:
 
 @torch.no_grad()
 def evaluate(run: Run, data: ImageSet) -> pd.DataFrame:
-    """One row per test view: PSNR of the model and of the gray baseline (a = b = 0), colourfulness."""
+    """One row per test view (`photo:view`): every metric of `quality.image_metrics` for the model and,
+    prefixed `gray_`, for the gray baseline (a = b = 0) on the same view, and the truth's colourfulness.
+    Metrics are computed on the run's device."""
     cfg = run.config
-    views = test_views(data.test.to(run.device), cfg.resolution, cfg.test_views).cpu()
-    pred = predict(run, views)
-    gray = gray_prediction(views)
-    return pd.DataFrame({
-        "image": view_names(data.test_names, cfg.test_views),
-        "psnr": psnr(pred, views).numpy(),
-        "gray_psnr": psnr(gray, views).numpy(),
-        "colorfulness": colorfulness(pred).numpy(),
-        "true_colorfulness": colorfulness(views).numpy(),
-    })
+    views = test_views(data.test.to(run.device), cfg.resolution, cfg.test_views)
+    pred = predict(run, views).to(run.device)
+    table = {"image": view_names(data.test_names, cfg.test_views)}
+    table.update({k: v.cpu().numpy() for k, v in image_metrics(pred, views).items()})
+    table.update({f"gray_{k}": v.cpu().numpy() for k, v in image_metrics(gray_prediction(views), views).items()})
+    table["true_colorfulness"] = colorfulness(views).cpu().numpy()
+    return pd.DataFrame(table)
+
+
+# Row keys of a results table and the per-view columns they average: each gets a 95% bootstrap
+# interval over test photos (views of one photo are not independent; stats.mean_ci).
+ROW_METRICS = {"psnr_db": "psnr", "ssim": "ssim", "deltaE00": "deltaE00", "colorfulness": "colorfulness",
+               "colorfulness_gap": "colorfulness_gap", "auc": "auc"}
+
+
+# What a results table shows a reader: ours with its interval, gray's gain, the other metrics, the paper.
+RESULT_COLUMNS = ["model", "resolution", "params_M", "best_epoch", "psnr_db", "psnr_db_lo", "psnr_db_hi",
+                  "final_epoch_psnr_db", "gray_psnr_db", "delta_vs_gray_db", "delta_vs_gray_db_lo", "delta_vs_gray_db_hi",
+                  "ssim", "deltaE00", "colorfulness", "colorfulness_gap", "auc", "paper_psnr_db"]
+
+
+def _metric_means(per_image: pd.DataFrame, prefix: str = "") -> dict:
+    """Mean of every metric over the views, with its interval over photos."""
+    columns = {key: prefix + column for key, column in ROW_METRICS.items()}
+    row = {key: per_image[column].mean() for key, column in columns.items()}
+    return with_intervals(row, per_image, columns)
+
+
+def _vs_gray(per_image: pd.DataFrame) -> dict:
+    """The model's PSNR minus gray's on the same views: paired over photos, with its interval."""
+    diff = paired_diff_ci(per_image, per_image, "psnr", column_b="gray_psnr")
+    return {"delta_vs_gray_db": diff.mean, "delta_vs_gray_db_lo": diff.lo, "delta_vs_gray_db_hi": diff.hi}
 
 
 def summary_row(run: Run, per_image: pd.DataFrame, label: str | None = None) -> dict:
@@ -57,12 +83,11 @@ def summary_row(run: Run, per_image: pd.DataFrame, label: str | None = None) -> 
         # The best checkpoint is picked on the test views, as the paper does: optimistic by
         # construction, so the last epoch's score is kept beside it.
         "final_epoch_psnr_db": float(run.history["test_psnr"].iloc[-1]),
-        "psnr_db": per_image["psnr"].mean(),
+        **_metric_means(per_image),
         "psnr_std_db": per_image["psnr"].std(ddof=0),
         "psnr_of_mean_mse_db": psnr_of_mean_mse(per_image["psnr"]),
         "gray_psnr_db": per_image["gray_psnr"].mean(),
-        "delta_vs_gray_db": per_image["psnr"].mean() - per_image["gray_psnr"].mean(),
-        "colorfulness": per_image["colorfulness"].mean(),
+        **_vs_gray(per_image),
         "true_colorfulness": per_image["true_colorfulness"].mean(),
         "paper_psnr_db": PAPER_PSNR.get(cfg.model),
         "paper_resolution": PAPER_RESOLUTION.get(cfg.model),
@@ -83,7 +108,7 @@ def gray_row(per_image: pd.DataFrame, resolution: int) -> dict:
         "experiment": "gray",
         "resolution": resolution,
         "params_M": 0.0,
-        "psnr_db": per_image["gray_psnr"].mean(),
+        **_metric_means(per_image, prefix="gray_"),
         "psnr_std_db": per_image["gray_psnr"].std(ddof=0),
         "psnr_of_mean_mse_db": psnr_of_mean_mse(per_image["gray_psnr"]),
         "gray_psnr_db": per_image["gray_psnr"].mean(),
@@ -130,3 +155,11 @@ def budget_row(run: Run, per_image: pd.DataFrame, arm: str) -> dict:
         "paper_table1_psnr_db": PAPER_PSNR.get(cfg.model),
         "paper_appendix_psnr_db": PAPER_ALPHA_PSNR.get(cfg.alpha) if cfg.model == "unet_rgb" else None,
     }
+
+
+def compare(a: pd.DataFrame, b: pd.DataFrame, label_a: str, label_b: str, column: str = "psnr") -> dict:
+    """A paired comparison the paper makes (e.g. U-Net RGB vs the baseline): mean of a - b over the
+    same test photos, with its bootstrap interval."""
+    diff = paired_diff_ci(a, b, column)
+    return {"comparison": f"{label_a} − {label_b}", "metric": column, "difference": diff.mean,
+            "difference_lo": diff.lo, "difference_hi": diff.hi, "share_of_resamples_above_0": diff.share_positive}

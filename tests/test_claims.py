@@ -196,3 +196,22 @@ def test_the_papers_two_unet_rgb_figures_cannot_both_hold():
 def test_unknown_model_name_is_an_error():
     with pytest.raises(ValueError, match=r"unknown name\(s\) \['unet'\]"):
         judge(models={"unet": _table()})
+
+
+def _views(values, photos=("p1", "p2", "p3", "p4")):
+    import pandas as pd
+
+    return pd.DataFrame({"image": [f"{p}:whole" for p in photos], "psnr": values})
+
+
+def test_budget_verdicts_cover_held_not_held_and_missing_runs():
+    from colorize_lib.claims import HELD, NOT_HELD, NOT_TESTABLE, budget_verdicts
+
+    tables = {("baseline", "stated"): _views([11.0, 11.1, 11.3, 11.4]),  # contains 11.2
+              ("unet_rgb", "stated"): _views([20.0, 20.5, 21.0, 21.5]),  # misses 13.5
+              }
+    v = budget_verdicts(tables, "paper").set_index("claim")["verdict"].tolist()
+    assert v == [HELD, NOT_HELD, NOT_TESTABLE]
+    tables[("unet_rgb", "long")] = _views([23.0, 23.5, 24.0, 24.5])
+    out = budget_verdicts(tables, "bundled")
+    assert out["verdict"].iloc[2] == HELD and "not the authors' photos" in out["why"].iloc[2]

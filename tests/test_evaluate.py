@@ -1,0 +1,37 @@
+"""Results rows: every metric for the model and for gray, intervals over photos, paired comparisons."""
+
+import pytest
+
+from colorize_lib.config import make_config
+from colorize_lib.data import load_images
+from colorize_lib.evaluate import ROW_METRICS, compare, evaluate, gray_row, summary_row
+from colorize_lib.train import fit
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory):
+    config = make_config("unet_lab", "smoke", test_views=5, epochs=1)
+    images = load_images(config)
+    run = fit(config, images, tmp_path_factory.mktemp("run"), log=lambda *_: None)
+    return run, images, evaluate(run, images)
+
+
+def test_every_metric_for_model_and_gray_on_the_same_views(evaluated):
+    run, images, per_image = evaluated
+    assert len(per_image) == 5 * len(images.test_names)
+    for column in ROW_METRICS.values():
+        assert per_image[column].notna().all() and per_image[f"gray_{column}"].notna().all()
+    assert (per_image["gray_colorfulness"] < per_image["true_colorfulness"]).all()  # gray has (almost) no colour
+
+
+def test_rows_carry_intervals_over_photos_and_the_paired_gain_over_gray(evaluated):
+    run, images, per_image = evaluated
+    row, gray = summary_row(run, per_image), gray_row(per_image, run.config.resolution)
+    for key in ROW_METRICS:
+        for r in (row, gray):
+            assert r[f"{key}_lo"] <= r[key] <= r[f"{key}_hi"], key
+    assert row["n_photos"] == len(images.test_names) and row["n_test_views"] == len(per_image)
+    assert row["delta_vs_gray_db"] == pytest.approx(row["psnr_db"] - row["gray_psnr_db"])
+    assert row["delta_vs_gray_db_lo"] <= row["delta_vs_gray_db"] <= row["delta_vs_gray_db_hi"]
+    same = compare(per_image, per_image, "a", "a")
+    assert same["difference"] == same["difference_lo"] == same["difference_hi"] == 0.0
