@@ -131,7 +131,8 @@ def with_decode(run: Run, decode: str) -> Run:
     from .tasks import Task
 
     config = run.config.replace(decode=decode)
-    return Run(config, run.model, Task(config, run.task.weights), run.history, run.run_dir, run.device)
+    task = Task(config, run.task.weights).attach(run.model)
+    return Run(config, run.model, task, run.history, run.run_dir, run.device)
 
 
 def budget_row(run: Run, per_image: pd.DataFrame, arm: str) -> dict:

@@ -33,7 +33,9 @@ def weighted_cross_entropy(logits: torch.Tensor, target: torch.Tensor, weights: 
     """Per-pixel CE (paper eq. 7), weighted by the target's class weight, averaged over pixels.
 
     logits (B, Q, H, W), target (B, H, W) long, weights (Q,). Dividing by the pixel count (not by the
-    weight sum, as F.cross_entropy's 'mean' does) keeps the value comparable across batches.
+    weight sum, as F.cross_entropy's 'mean' does) keeps the value comparable across batches. Computed in
+    float32 (float64 logits stay float64, for tests). This holds the full logits: the classifier trains
+    with `fused_head.fused_weighted_cross_entropy`, its chunked equal.
     """
-    per_pixel = F.cross_entropy(logits.float(), target, reduction="none")
+    per_pixel = F.cross_entropy(logits.to(torch.promote_types(logits.dtype, torch.float32)), target, reduction="none")
     return (per_pixel * weights.to(logits.device)[target]).mean()

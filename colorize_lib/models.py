@@ -4,7 +4,9 @@
   mirrored by transposed convolutions, sigmoid RGB out. 4.31M parameters at width 64.
 - `unet_rgb`: 4-level U-Net (3 poolings), RGB out (sigmoid). 4.51M at width 49.
 - `unet_lab`: 5-level U-Net (4 poolings), AB/128 out (tanh). 20.5M at width 52.
-- `unet_classif`: the `unet_lab` body with a 1x1 head of `n_bins` logits per pixel.
+- `unet_classif`: the `unet_lab` body with a 1x1 head (`out`) of `n_bins` logits per pixel. Its forward
+  returns the body's features: the task applies the head chunk by chunk in the loss and the decoder
+  (`fused_head`), since full logits do not fit a GPU at the paper profile. `logits(x)` gives them.
 
 The paper gives parameter counts, not channel lists; the default widths are the ones whose counts
 match the paper within 5% (checked in tests/test_models.py).
@@ -93,13 +95,30 @@ class UNet(nn.Module):
         self.divisor = 2 ** (levels - 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 1, H, W) -> (B, C_out, H, W)
+        return self.head(self.out(self.features(x)))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:  # (B, 1, H, W) -> (B, width, H, W), before `out`
         skips = [self.inc(x)]
         for down in self.downs:
             skips.append(down(skips[-1]))
         y = skips.pop()
         for up in self.ups:
             y = up(y, skips.pop())
-        return self.head(self.out(y))
+        return y
+
+
+class UNetClassifier(UNet):
+    """U-Net whose forward stops before its 1x1 head `out` (Q = n_bins logits per pixel): the head is
+    applied by the task, chunk by chunk (`Task.attach`). `logits(x)` applies it whole, for small inputs."""
+
+    def __init__(self, n_bins: int, width: int, levels: int):
+        super().__init__(out_channels=n_bins, width=width, levels=levels, head="logits")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 1, H, W) -> features (B, width, H, W)
+        return self.features(x)
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:  # (B, 1, H, W) -> (B, n_bins, H, W)
+        return self.out(self.features(x))
 
 
 class BaselineCNN(nn.Module):
@@ -142,4 +161,4 @@ def unet_lab(width: int = 52) -> nn.Module:
 
 @register_model("unet_classif")
 def unet_classif(width: int = 52, n_bins: int = 676) -> nn.Module:
-    return UNet(out_channels=n_bins, width=width, levels=5, head="logits")
+    return UNetClassifier(n_bins=n_bins, width=width, levels=5)

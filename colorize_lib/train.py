@@ -98,6 +98,7 @@ def build(config: ExperimentConfig, data: ImageSet) -> tuple[torch.nn.Module, Ta
     if task.kind == "bins":
         task.set_frequencies(ab_frequencies(data.train, task.grid, config.resolution))
     model = get_model(config.model, **task.model_kwargs())
+    task.attach(model)  # the classifier's head is applied by the task's loss and decoder
     return model, task
 
 

@@ -33,9 +33,12 @@ def relative_l2(a: dict, b: dict) -> float:
     return float((num / den).sqrt())
 
 
-def test_two_processes_match_one_process(tmp_path):
+# The classifier's head is used in the loss, outside the DDP-wrapped forward: its gradients must still
+# be averaged over the processes (DDP's hooks fire on every parameter that receives a gradient).
+@pytest.mark.parametrize("experiment", ["unet_lab", "unet_classif"])
+def test_two_processes_match_one_process(tmp_path, experiment):
     # 3 epochs x 3 global batches of 8 crops (4 per process).
-    config = make_config("unet_lab", "smoke", epochs=3, batch_size=8, samples_per_epoch=24)
+    config = make_config(experiment, "smoke", epochs=3, batch_size=8, samples_per_epoch=24)
     config_path = config.save(tmp_path / "config.json")
     env = dict(os.environ, OMP_NUM_THREADS="1")  # torchrun's per-process default; same for the reference
     train = ["-m", "colorize_lib.train", str(config_path), "--run-dir"]
@@ -46,13 +49,15 @@ def test_two_processes_match_one_process(tmp_path):
     two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
                           *train, str(tmp_path / "two")], env=env, capture_output=True, text=True, timeout=120)
     assert two.returncode == 0, two.stderr + two.stdout
-    assert two.stdout.count("unet_lab epoch 1/3") == 1  # only rank 0 logs
+    assert two.stdout.count(f"{experiment} epoch 1/3") == 1  # only rank 0 logs
     assert two.stdout.count("best test PSNR") == 1
 
     a = torch.load(tmp_path / "one" / "last.pt", weights_only=True)
     b = torch.load(tmp_path / "two" / "last.pt", weights_only=True)
     assert a["model"].keys() == b["model"].keys()  # a DDP checkpoint loads into a plain model
     assert relative_l2(a["model"], b["model"]) < WEIGHTS_REL_L2
+    head = [k for k in a["model"] if k.startswith("out.")]  # the 1x1 head alone, a small share of the weights
+    assert relative_l2({k: a["model"][k] for k in head}, {k: b["model"][k] for k in head}) < WEIGHTS_REL_L2
     for x, y in zip(a["history"], b["history"], strict=True):
         assert abs(x["test_psnr"] - y["test_psnr"]) < PSNR_DB
         assert abs(x["train_loss"] - y["train_loss"]) < LOSS_REL * x["train_loss"]

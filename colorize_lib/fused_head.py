@@ -1,0 +1,192 @@
+"""The classifier's 1x1 head fused with its loss and its decoders, chunk by chunk over pixels.
+
+The classifier scores Q bins per pixel (Q = 676 at bin size 10, 2704 at 5). Materialising the logits
+(B, Q, H, W) and their float32 copies for the softmax is what made it ~5x slower than U-Net LAB on
+CPU and what cannot fit one GPU at the paper profile (~186 GiB at b = 5; FACTS.md section 7). Here
+the head -- a (Q, C) weight and a (Q,) bias, the UNet's `out` 1x1 conv -- is applied to one chunk
+of pixels at a time; the chunk's logits are turned into what is needed (loss and gradients, an
+argmax, an annealed mean) and dropped, so no more than one chunk of logits exists at a time.
+
+Gradients are taken in the forward pass, not recomputed in backward: training always
+differentiates the loss, and recomputing would redo each chunk's (n x C) @ (C x Q) product and its
+softmax (a third more head FLOPs, another pass of exp) to avoid keeping an (N, C) feature gradient
+-- the size of the body's last activation (C = 12..52 channels against Q = 324..2704 bins), which
+the body keeps for its own backward anyway. Without grad mode (evaluation) only the loss is computed.
+
+Precision follows what CUDA autocast does for conv + cross_entropy: the products run in the
+features' dtype (bfloat16 under autocast), the softmax and the loss in at least float32; the
+gradients come back in the dtypes of the inputs they belong to.
+"""
+
+from collections.abc import Iterator
+
+import torch
+from torch.autograd.function import once_differentiable
+
+# Logits elements (pixels x bins) per chunk: the chunk has max(1, elements // Q) pixels, so b = 5
+# (2704 bins) takes smaller pixel chunks than b = 15 (324 bins). CPU: fastest in a sweep of
+# bench/classifier_speed.py (a chunk of 2**20 float32 logits is 4 MiB and stays in cache; see
+# bench/RESULTS.md). CUDA: not measured (no GPU lent); 2**27 (512 MiB of float32 logits) keeps the
+# number of chunks -- and of kernel launches -- at ~100 per paper-profile step at b = 5.
+DEFAULT_CHUNK_ELEMENTS = {"cpu": 2**20, "cuda": 2**27}
+
+
+def pixels_per_chunk(n_bins: int, device: torch.device, chunk_elements: int | None = None) -> int:
+    """Pixels per chunk for `n_bins` logits each, from a bound on the chunk's logits elements
+    (`chunk_elements`, default `DEFAULT_CHUNK_ELEMENTS` for the device type)."""
+    if chunk_elements is None:
+        chunk_elements = DEFAULT_CHUNK_ELEMENTS.get(torch.device(device).type, DEFAULT_CHUNK_ELEMENTS["cpu"])
+    if not isinstance(chunk_elements, int) or chunk_elements < 1:
+        raise ValueError(f"chunk_elements must be a positive int (logits elements per chunk), got {chunk_elements!r}")
+    return max(1, chunk_elements // n_bins)
+
+
+def fused_weighted_cross_entropy(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                                 target: torch.Tensor, class_weights: torch.Tensor,
+                                 chunk_elements: int | None = None) -> torch.Tensor:
+    """`losses.weighted_cross_entropy(conv1x1(features, weight, bias), target, class_weights)` without
+    the full logits: mean over pixels of class_weights[target] x CE, a float32 (or float64) scalar.
+
+    features (B, C, H, W), any memory format, float32/bfloat16/float64; weight (Q, C); bias (Q,) or
+    None; target (B, H, W) long bin indices; class_weights (Q,), zeros allowed.
+    """
+    _check_head(features, weight, bias)
+    q = weight.shape[0]
+    if target.shape != (features.shape[0], *features.shape[2:]):
+        raise ValueError(f"target must have shape (B, H, W) = {(features.shape[0], *features.shape[2:])} to match "
+                         f"the features, got {tuple(target.shape)}")
+    if target.dtype != torch.long:
+        raise TypeError(f"target must hold long bin indices, got {target.dtype}")
+    if class_weights.shape != (q,):
+        raise ValueError(f"class_weights must have shape (Q,) = ({q},), got {tuple(class_weights.shape)}")
+    inputs = (features, weight, bias)
+    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs):
+        return _HeadCrossEntropy.apply(features, weight, bias, target, class_weights, chunk_elements)
+    with _no_autocast(features.device):
+        loss, _ = _loss_and_grads(features, weight, bias, target, class_weights, chunk_elements, False)
+    return loss
+
+
+@torch.no_grad()
+def head_argmax(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                chunk_elements: int | None = None) -> torch.Tensor:
+    """Index of the highest logit per pixel: (B, C, H, W) features -> (B, H, W) long."""
+    _check_head(features, weight, bias)
+    b, _, h, w = features.shape
+    out = torch.empty(b * h * w, dtype=torch.long, device=features.device)
+    with _no_autocast(features.device):
+        for start, _x, z in _chunk_logits(features, weight, bias, _decode_dtype(features), chunk_elements):
+            out[start : start + len(z)] = z.argmax(dim=1)
+    return out.view(b, h, w)
+
+
+@torch.no_grad()
+def head_softmax_mean(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                      values: torch.Tensor, temperature: float = 1.0,
+                      chunk_elements: int | None = None) -> torch.Tensor:
+    """Per pixel, the mean of `values` (Q, K) under softmax(logits / temperature):
+    (B, C, H, W) features -> (B, K, H, W), computed in at least float32."""
+    _check_head(features, weight, bias)
+    if values.dim() != 2 or values.shape[0] != weight.shape[0]:
+        raise ValueError(f"values must have shape (Q, K) with Q = {weight.shape[0]}, got {tuple(values.shape)}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature!r}")
+    b, _, h, w = features.shape
+    dtype = _decode_dtype(features)
+    values = values.to(device=features.device, dtype=dtype)
+    out = torch.empty(b * h * w, values.shape[1], dtype=dtype, device=features.device)
+    with _no_autocast(features.device):
+        for start, _x, z in _chunk_logits(features, weight, bias, dtype, chunk_elements):
+            torch.mm(torch.softmax(z.div_(temperature), dim=1), values, out=out[start : start + len(z)])
+    return out.view(b, h, w, -1).permute(0, 3, 1, 2).contiguous()
+
+
+class _HeadCrossEntropy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, features, weight, bias, target, class_weights, chunk_elements):
+        with _no_autocast(features.device):
+            loss, grads = _loss_and_grads(features, weight, bias, target, class_weights, chunk_elements, True)
+        ctx.save_for_backward(*grads)
+        return loss
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_loss):
+        grads = [None if g is None else g * grad_loss.to(g.dtype) for g in ctx.saved_tensors]
+        return *grads, None, None, None
+
+
+def _loss_and_grads(features, weight, bias, target, class_weights, chunk_elements, with_grad: bool):
+    """(loss, (grad features, grad weight, grad bias) or None); the gradients are those of the loss."""
+    b, c, h, w = features.shape
+    n, q = b * h * w, weight.shape[0]
+    dtype = features.dtype  # products in the features' dtype, as autocast runs the 1x1 conv
+    acc = torch.promote_types(dtype, torch.float32)  # softmax and loss, as autocast runs cross_entropy
+    device = features.device
+    targets = target.reshape(n, 1)
+    cw = class_weights.to(device=device, dtype=acc)
+    total = torch.zeros((), dtype=acc, device=device)
+    if with_grad:
+        grad_x = torch.empty(n, c, dtype=dtype, device=device)
+        grad_w = torch.zeros(q, c, dtype=acc, device=device)
+        grad_b = torch.zeros(q, dtype=acc, device=device)
+        head_w = weight.to(dtype)
+    for start, x, z in _chunk_logits(features, weight, bias, dtype, chunk_elements):
+        stop = start + len(z)
+        t = targets[start:stop]  # (n, 1)
+        wt = cw[t]  # (n, 1) class weight of each pixel's target
+        # One exp pass gives both the loss and the softmax: CE = log sum exp(z - max) - (z_t - max).
+        z.sub_(z.amax(dim=1, keepdim=True))
+        z_t = z.gather(1, t)
+        z.exp_()
+        s = z.sum(dim=1, keepdim=True)
+        total += (wt * (s.log() - z_t)).sum()
+        if with_grad:
+            wn = wt / n
+            z.mul_(wn / s).scatter_add_(1, t, -wn)  # dL/dz = w_t / N * (softmax - onehot_t), (n, Q)
+            dz = z.to(dtype)
+            torch.mm(dz, head_w, out=grad_x[start:stop])
+            grad_w += (dz.t() @ x).to(acc)
+            grad_b += z.sum(dim=0)
+    loss = total / n
+    if not with_grad:
+        return loss, None
+    grad_x = grad_x.view(b, h, w, c).permute(0, 3, 1, 2)  # channels_last strides
+    if not features.is_contiguous(memory_format=torch.channels_last):
+        grad_x = grad_x.contiguous()
+    return loss, (grad_x, grad_w.to(weight.dtype), None if bias is None else grad_b.to(bias.dtype))
+
+
+def _chunk_logits(features, weight, bias, dtype, chunk_elements) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
+    """Yield (first pixel, pixel features x (n, C) in `dtype`, logits z (n, Q) in at least float32)
+    for consecutive chunks of the B*H*W pixels; z is a fresh tensor the caller may overwrite."""
+    c, q = features.shape[1], weight.shape[0]
+    acc = torch.promote_types(dtype, torch.float32)
+    pixels = features.permute(0, 2, 3, 1).reshape(-1, c).to(dtype)  # (N, C); a view if channels_last
+    w_t = weight.to(dtype).t()  # (C, Q)
+    b = None if bias is None else bias.to(dtype)
+    step = pixels_per_chunk(q, features.device, chunk_elements)
+    for start in range(0, len(pixels), step):
+        x = pixels[start : start + step]
+        z = x @ w_t if b is None else torch.addmm(b, x, w_t)
+        yield start, x, z.to(acc)
+
+
+def _no_autocast(device: torch.device):
+    # Autocast would recast the products behind our back; the dtypes here are chosen explicitly.
+    return torch.autocast(device_type=device.type, enabled=False)
+
+
+def _decode_dtype(features: torch.Tensor) -> torch.dtype:
+    # Decoding is not trained: take the logits in float32 at least, as Task.to_rgb does with full logits.
+    return torch.promote_types(features.dtype, torch.float32)
+
+
+def _check_head(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+    if features.dim() != 4:
+        raise ValueError(f"features must have shape (B, C, H, W), got {tuple(features.shape)}")
+    if weight.dim() != 2 or weight.shape[1] != features.shape[1]:
+        raise ValueError(f"head weight must have shape (Q, C) with C = {features.shape[1]} (the features' channels), "
+                         f"got {tuple(weight.shape)}")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"head bias must have shape (Q,) = ({weight.shape[0]},), got {tuple(bias.shape)}")
