@@ -88,7 +88,8 @@ def _display_provenance(info: dict) -> None:
     if get_ipython() is None:
         return
     table = provenance.as_table(info)
-    display({"text/html": "<h3>How this report was made</h3>" + provenance_html(info),
+    left = "<style>table.provenance td{text-align:left}</style>"  # the lab theme right-aligns cells
+    display({"text/html": f"{left}<h3>How this report was made</h3>" + provenance_html(info),
              "text/plain": table.to_string(index=False, header=False)}, raw=True)
 
 
