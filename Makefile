@@ -92,3 +92,18 @@ clean:  ## remove generated reports (keeps cached data and checkpoints)
 
 clean-all: clean  ## also remove cached data and checkpoints
 	rm -rf data/cache data/checkpoints
+
+# Reports that read offline, checked in a browser, and what changed since the last run.
+# (The lead wires these into the rules above: see the html branch's report.)
+.PHONY: check-reports diff
+check-reports: | $(ENV_STAMP)  ## open every report in headless Chromium: fail on errors, web requests, broken images
+	$(PY) -m colorize_lib.reportcheck $(REPORTS)
+
+diff: | $(ENV_STAMP)  ## what changed since the previous run: nbdiff of outputs, numbers that moved in the tables
+	$(PY) -m colorize_lib.rundiff diff $(REPORTS)
+
+# Before any notebook reruns, keep the current results in $(REPORTS)/previous/ (once per change of inputs).
+$(REPORTS)/.previous: $(NOTEBOOKS) $(LIB) $(SETTINGS) | $(ENV_STAMP)
+	@$(PY) -m colorize_lib.rundiff keep $(REPORTS)
+	@touch $@
+$(EXECUTED): | $(REPORTS)/.previous

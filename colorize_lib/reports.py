@@ -6,15 +6,15 @@
 import datetime as dt
 import html
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 
+from . import provenance
 from .config import ExperimentConfig
 from .files import atomic_write_text
-from .paths import PROJECT_ROOT, REPORTS_DIR, TABLES_DIR
+from .paths import REPORTS_DIR, TABLES_DIR
 
 RUNS_DIR = REPORTS_DIR / "runs"
 
@@ -54,52 +54,86 @@ def save_experiment(notebook: str, config: ExperimentConfig, table: pd.DataFrame
 
 
 def git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
-                             text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return out.stdout.strip() + ("+changes" if dirty else "") if out.returncode == 0 else "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
+    """Short commit, with "+changes" when tracked files differ from it."""
+    commit, dirty = provenance.git_state()
+    return commit + ("+changes" if dirty else "")
 
 
-def write_run_info(notebook: str, profile: str, data: str, device: str, folder: Path = RUNS_DIR) -> Path:
-    """Record where and how a notebook ran; the index page shows it."""
-    info = dict(notebook=notebook, profile=profile, data=data, device=device, commit=git_commit(),
-                finished=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+def write_run_info(notebook: str, profile: str, data: str, device: str, folder: Path = RUNS_DIR, *,
+                   images=None, seeds=None, show: bool = True) -> Path:
+    """Record where and how a notebook ran (`provenance.collect`); the index page shows it.
+
+    Called as a notebook's last statement: with `show`, the provenance table is displayed there, so the
+    rendered report ends with it. `images` (the notebook's `ImageSet`) adds the data manifest's hash
+    and the split sizes; `seeds` the seed or seeds its runs used.
+    """
+    info = provenance.collect(notebook, profile, data, device, images=images, seeds=seeds)
     path = folder / f"{notebook}.run.json"
     atomic_write_text(path, json.dumps(info, indent=2) + "\n")
+    if show:
+        _display_provenance(info)
     return path
+
+
+def provenance_html(info: dict) -> str:
+    return provenance.as_table(info).to_html(index=False, header=False, classes="provenance")
+
+
+def _display_provenance(info: dict) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # plain Python: the JSON file is the record
+        return
+    if get_ipython() is None:
+        return
+    table = provenance.as_table(info)
+    left = "<style>table.provenance td{text-align:left}</style>"  # the lab theme right-aligns cells
+    display({"text/html": f"{left}<h3>How this report was made</h3>" + provenance_html(info),
+             "text/plain": table.to_string(index=False, header=False)}, raw=True)
 
 
 def _run_infos(folder: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(folder.glob("*.run.json"))]
 
 
+INDEX_CSS = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+             ".scroll{overflow-x:auto}"
+             "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+             "th{background:#f4f4f4}table.provenance td{text-align:left}table.provenance td:first-child{color:#555}"
+             "img{max-width:100%;border:1px solid #ddd}")
+
+
 def build_index(reports: Path = REPORTS_DIR) -> Path:
-    """reports/index.html: the notebooks' HTML reports, tables and figures, with how they ran."""
+    """reports/index.html: the notebooks' HTML reports, tables and figures, with how each ran and,
+    when a previous run was kept (`rundiff.keep_previous`), a page of the numbers that moved since."""
+    from . import rundiff  # rundiff reads tables with pandas only; imported here to keep this module light
+
     infos = _run_infos(reports / "runs")
     e = html.escape
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Colorization study — reports</title>",
-             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-             "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-             "th{background:#f4f4f4}img{max-width:100%;border:1px solid #ddd}</style></head><body>",
+             f"<style>{INDEX_CSS}</style></head><body>",
              "<h1>Automatic image colorization with CNNs — reproduction reports</h1>"]
     if infos:
         keys = sorted({(i["profile"], i["data"], i["device"], i["commit"]) for i in infos})
         parts.append("<p>" + "<br>".join(
             f"profile <b>{e(p)}</b> · data <b>{e(d)}</b> · device <b>{e(v)}</b> · commit <code>{e(c)}</code>"
             for p, d, v, c in keys) + "</p>")
+    changes = rundiff.write_changes_page(reports)
+    if changes is not None:
+        parts.append(f"<p><a href='{e(changes.name)}'>Changed since the last run</a></p>")
     parts.append("<h2>Notebooks</h2><ul>")
     for page in sorted(reports.glob("[0-9][0-9]_*.html")):
         info = next((i for i in infos if i["notebook"] == page.stem), None)
         when = f" — finished {e(info['finished'])}" if info else ""
-        parts.append(f"<li><a href='{e(page.name)}'>{e(page.stem)}</a>{when}</li>")
+        details = (f"<details><summary>how it ran</summary><div class='scroll'>{provenance_html(info)}</div></details>"
+                   if info else "")
+        parts.append(f"<li><a href='{e(page.name)}'>{e(page.stem)}</a>{when}{details}</li>")
     parts.append("</ul>")
     table1 = reports / "tables" / "table1.csv"
     if table1.exists():
-        parts.append("<h2>Table 1</h2>" + pd.read_csv(table1).to_html(index=False, float_format="%.2f", na_rep="—"))
+        parts.append("<h2>Table 1</h2><div class='scroll'>"
+                     + pd.read_csv(table1).to_html(index=False, float_format="%.2f", na_rep="—") + "</div>")
     parts.append("<h2>Tables (CSV)</h2><ul>")
     parts += [f"<li><a href='tables/{e(p.name)}'>{e(p.name)}</a></li>" for p in sorted((reports / "tables").glob("*.csv"))]
     parts.append("</ul><h2>Figures</h2>")

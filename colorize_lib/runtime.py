@@ -1,8 +1,10 @@
 """Run-time setup, called explicitly by notebooks and entry points (never at import time)."""
 
+import datetime as dt
 import math
 import os
 import random
+import time
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +25,26 @@ def pick_device(name: str = "auto") -> torch.device:
     return device
 
 
+# When the notebook (or script) began: `setup()` sets it the first time it runs in a process, so a
+# report can say when it started and how long it took (`fit()` calls `setup()` again; that must not
+# move the start). `started()` reads it.
+_STARTED: tuple[dt.datetime, float] | None = None
+
+
+def started() -> tuple[dt.datetime, float] | None:
+    """(UTC wall-clock time, `time.monotonic()` value) of the first `setup()` call, or None before it."""
+    return _STARTED
+
+
 def setup(seed: int = 0, deterministic: bool = True, device: str = "auto") -> torch.device:
     """Seed every RNG, make kernels deterministic if asked, and return the device to train on.
 
     On CPU, seeded runs are bit-identical. On CUDA, deterministic mode needs a fixed cuBLAS
     workspace (set here) and costs some speed; bf16 autocast results still vary across GPU models.
     """
+    global _STARTED
+    if _STARTED is None:
+        _STARTED = (dt.datetime.now(dt.timezone.utc), time.monotonic())
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

@@ -1,0 +1,46 @@
+"""The browser check on a clean report and on broken ones; needs Debian's chromium, skipped without it."""
+
+from pathlib import Path
+
+import pytest
+
+from colorize_lib.htmlreport import render
+from colorize_lib.reportcheck import CHROMIUM, main
+from reportpages import executed_notebook
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")
+
+
+@pytest.fixture
+def reports(tmp_path):
+    render(executed_notebook(tmp_path / "nb.ipynb"), tmp_path / "reports" / "09_demo.html")
+    return tmp_path / "reports"
+
+
+def test_clean_report_passes_and_is_photographed(reports, capsys):
+    assert main([str(reports)]) == 0
+    assert "1 pages in Chromium: 0 with problems" in capsys.readouterr().out
+    assert (reports / "check" / "09_demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+BROKEN = {
+    "10_image": ('<img src="figures/missing.png">', "broken image: figures/missing.png"),
+    "11_script": ('<script src="http://example.invalid/mathjax.js"></script>',
+                  "request to a non-local URL: http://example.invalid"),
+    "12_css": ('<link rel="stylesheet" href="https://example.invalid/x.css">',
+               "request to a non-local URL: https://example.invalid"),
+    "13_console": ("<script>console.error('plot failed')</script>", "console error: plot failed"),
+    "14_exception": ("<script>notDefinedAnywhere()</script>", "uncaught exception: ReferenceError"),
+}
+
+
+def test_each_broken_report_fails_with_its_reason(reports, capsys):
+    clean = (reports / "09_demo.html").read_text()
+    for name, (injected, _) in BROKEN.items():
+        (reports / f"{name}.html").write_text(clean.replace("</main>", injected + "</main>"))
+    assert main([str(reports)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].startswith("checked 6 pages in Chromium: 5 with problems")
+    assert not any("09_demo.html" in line for line in lines[:-1])
+    for name, (_, expected) in BROKEN.items():
+        assert any(line.startswith(str(reports / f"{name}.html")) and expected in line for line in lines), name
