@@ -66,9 +66,9 @@ $(REPORTS)/notebooks/%.ipynb: notebooks/%.ipynb $(LIB) $(SETTINGS) | $(ENV_STAMP
 	@grep -E "epoch [0-9]+/|resuming" $@.log | sed 's/^.*INFO - //' || true
 	@mv -f $@.partial $@
 
+# Offline HTML: code hidden, figures inlined, nothing fetched from the web (colorize_lib.htmlreport).
 $(REPORTS)/%.html: $(REPORTS)/notebooks/%.ipynb | $(ENV_STAMP)
-	@$(PY) -m jupyter nbconvert --to html --log-level ERROR --output-dir $(REPORTS)/.html-partial --output $* $<
-	@mv -f $(REPORTS)/.html-partial/$*.html $@
+	@$(PY) -m colorize_lib.htmlreport $< $@
 
 # Notebook 01 prepares the data the others use; 08 summarises them all.
 $(filter-out $(REPORTS)/notebooks/01_data.ipynb,$(EXECUTED)): $(REPORTS)/notebooks/01_data.ipynb
@@ -88,7 +88,7 @@ lab: $(ENV_STAMP)  ## open the notebooks in JupyterLab
 	$(PY) -m jupyter lab notebooks/
 
 clean:  ## remove generated reports (keeps cached data and checkpoints)
-	rm -rf $(addprefix $(REPORTS)/,notebooks figures tables runs *.html .settings .html-partial)
+	rm -rf $(addprefix $(REPORTS)/,notebooks figures tables runs *.html .settings .html-partial check .previous)
 
 clean-all: clean  ## also remove cached data and checkpoints
 	rm -rf data/cache data/checkpoints
