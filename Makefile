@@ -94,7 +94,6 @@ clean-all: clean  ## also remove cached data and checkpoints
 	rm -rf data/cache data/checkpoints
 
 # Reports that read offline, checked in a browser, and what changed since the last run.
-# (The lead wires these into the rules above: see the html branch's report.)
 .PHONY: check-reports diff
 check-reports: | $(ENV_STAMP)  ## open every report in headless Chromium: fail on errors, web requests, broken images
 	$(PY) -m colorize_lib.reportcheck $(REPORTS)
