@@ -17,6 +17,8 @@ LOCK ?= auto
 PYTHON_CANDIDATES := python3.11 python3.12 python3.13
 # ENV=system and install-wheelhouse use the Python on PATH unless PYTHON=... names one.
 SYSTEM_PYTHON := $(or $(PYTHON),python3)
+# Where make wheelhouse puts pyX.Y/ (wheels) and install-wheelhouse site-pyX.Y/ (installed packages).
+WHEELHOUSE ?= .wheelhouse
 PLATFORM := $(shell uname -s | tr A-Z a-z)-$(shell uname -m)
 
 # "3.12" for interpreter $(1), empty if it does not run (a pyenv shim of a version not selected exits 127).
@@ -28,7 +30,7 @@ ifeq ($(ENV),system)
   PY := $(PYTHON)
   PY_VERSION := $(call py_version,$(PY))
   # The checkout is imported as it is; `make install-wheelhouse` puts the notebook tools beside it.
-  WHEEL_SITE := .wheelhouse/site-py$(PY_VERSION)
+  WHEEL_SITE := $(WHEELHOUSE)/site-py$(PY_VERSION)
   export PYTHONPATH := $(CURDIR)$(if $(wildcard $(WHEEL_SITE)),:$(abspath $(WHEEL_SITE)))$(if $(PYTHONPATH),:$(PYTHONPATH))
   # Every rule that needs the environment checks it instead of installing it.
   ENV_STAMP := system-check
@@ -103,7 +105,9 @@ lock:  ## pin every package a fresh install resolves to, for this Python and pla
 
 # Binary wheels of the notebook tools (and pytest) with every dependency, for a machine with no network
 # whose Python already has torch, torchvision and the scientific stack (none of which these need).
-# manylinux tags are listed one by one: pip does not widen a --platform it is given.
+# manylinux tags are listed one by one: pip does not widen a --platform it is given. pip evaluates
+# dependency markers for the Python running it, not PYTHON_VERSION: `wheelhouse-gaps` finds what that
+# leaves out (papermill's aiohttp on 3.12) and the loop fetches it.
 PYTHON_VERSION ?= $(call py_version,$(PYTHON))
 WHEEL_PLATFORMS := $(foreach n,$(shell seq 28 -1 17),manylinux_2_$(n)_x86_64) manylinux2014_x86_64
 WHEELHOUSE_PACKAGES := papermill nbconvert nbclient ipykernel pytest
@@ -111,23 +115,28 @@ WHEELHOUSE_PACKAGES := papermill nbconvert nbclient ipykernel pytest
 WHEELHOUSE_EXCLUDED := torch torchvision numpy pandas matplotlib scikit_image pillow
 wheelhouse:  ## download the notebook tools' wheels for PYTHON_VERSION into .wheelhouse/ (needs the index)
 	@test -n "$(PYTHON_VERSION)" || { echo "error: set PYTHON_VERSION=X.Y (the Python of the machine the wheels are for)" >&2; exit 1; }
-	@mkdir -p .wheelhouse/py$(PYTHON_VERSION)
-	$(PYTHON) -m pip download --quiet --only-binary=:all: --implementation cp --python-version $(PYTHON_VERSION) \
-	  $(addprefix --platform ,$(WHEEL_PLATFORMS)) --dest .wheelhouse/py$(PYTHON_VERSION) $(WHEELHOUSE_PACKAGES)
-	@extra=$$(ls .wheelhouse/py$(PYTHON_VERSION) | grep -iE '^($(subst $(eval) ,|,$(strip $(WHEELHOUSE_EXCLUDED))))-' || true); \
+	@echo "downloading $(WHEELHOUSE_PACKAGES) and their dependencies for Python $(PYTHON_VERSION), manylinux x86_64"
+	@dir=$(WHEELHOUSE)/py$(PYTHON_VERSION); mkdir -p $$dir; want="$(WHEELHOUSE_PACKAGES)"; \
+	for round in 1 2 3 4 5; do \
+	  $(PYTHON) -m pip download --quiet --only-binary=:all: --implementation cp --python-version $(PYTHON_VERSION) \
+	    $(addprefix --platform ,$(WHEEL_PLATFORMS)) --dest $$dir $$want || exit 1; \
+	  want=$$(PYTHONPATH=$(CURDIR) $(PYTHON) -m colorize_lib.environment wheelhouse-gaps $$dir $(PYTHON_VERSION) $(WHEELHOUSE_PACKAGES)) || exit 1; \
+	  test -z "$$want" && break; echo "  and, for Python $(PYTHON_VERSION) only:" $$want; \
+	done; test -z "$$want" || { echo "error: $$dir still lacks $$want" >&2; exit 1; }
+	@extra=$$(ls $(WHEELHOUSE)/py$(PYTHON_VERSION) | grep -iE '^($(subst $(eval) ,|,$(strip $(WHEELHOUSE_EXCLUDED))))-' || true); \
 	  test -z "$$extra" || { echo "error: the wheelhouse pulled in $$extra, which the target machine has" >&2; exit 1; }
-	@echo "wheelhouse .wheelhouse/py$(PYTHON_VERSION): $$(ls .wheelhouse/py$(PYTHON_VERSION) | wc -l) wheels," \
-	  "$$(du -sm .wheelhouse/py$(PYTHON_VERSION) | cut -f1) MiB; carry it with the tree, then: make install-wheelhouse"
+	@echo "wheelhouse $(WHEELHOUSE)/py$(PYTHON_VERSION): $$(ls $(WHEELHOUSE)/py$(PYTHON_VERSION) | wc -l) wheels," \
+	  "$$(du -sm $(WHEELHOUSE)/py$(PYTHON_VERSION) | cut -f1) MiB; carry it with the tree, then: make install-wheelhouse"
 
 # Offline: only .wheelhouse/pyX.Y is read. Into the active virtualenv/conda env when there is one,
 # else into .wheelhouse/site-pyX.Y, which ENV=system puts on PYTHONPATH.
 install-wheelhouse:  ## install the notebook tools from .wheelhouse/ for python3 or PYTHON (no network)
 	$(eval WH_PY := $(SYSTEM_PYTHON))
 	$(eval WH_VERSION := $(call py_version,$(WH_PY)))
-	@test -d .wheelhouse/py$(WH_VERSION) || { echo "error: no .wheelhouse/py$(WH_VERSION) for $(WH_PY) (Python $(WH_VERSION));" \
+	@test -d $(WHEELHOUSE)/py$(WH_VERSION) || { echo "error: no $(WHEELHOUSE)/py$(WH_VERSION) for $(WH_PY) (Python $(WH_VERSION));" \
 	  "make it where there is network: make wheelhouse PYTHON_VERSION=$(WH_VERSION)" >&2; exit 1; }
-	$(WH_PY) -m pip install --quiet --no-index --find-links .wheelhouse/py$(WH_VERSION) \
-	  $(if $(VIRTUAL_ENV)$(filter-out base,$(CONDA_DEFAULT_ENV)),,--target .wheelhouse/site-py$(WH_VERSION)) $(WHEELHOUSE_PACKAGES)
+	$(WH_PY) -m pip install --quiet --no-index --find-links $(WHEELHOUSE)/py$(WH_VERSION) \
+	  $(if $(VIRTUAL_ENV)$(filter-out base,$(CONDA_DEFAULT_ENV)),,--upgrade --target $(WHEELHOUSE)/site-py$(WH_VERSION)) $(WHEELHOUSE_PACKAGES)
 	@echo "installed $(WHEELHOUSE_PACKAGES) for $(WH_PY); now: make reproduce ENV=system"
 
 reproduce: $(HTML) $(REPORTS)/index.html  ## run every notebook (PROFILE, DATA) and render reports/

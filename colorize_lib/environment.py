@@ -5,13 +5,16 @@ knows whether torch or papermill import at all.
 
     python -m colorize_lib.environment check [--with pytest]   # ENV=system: can this Python run the study?
     python -m colorize_lib.environment lock REPORT.json OUT.txt  # pip's --report turned into a lock file
+    python -m colorize_lib.environment wheelhouse-gaps DIR 3.12   # what a wheel folder still lacks
 """
 
 import argparse
 import importlib
 import json
 import platform
+import re
 import sys
+import zipfile
 from pathlib import Path
 
 from colorize_lib.files import atomic_write_text
@@ -111,6 +114,69 @@ def write_lock(report: Path, out: Path) -> int:
     return 0
 
 
+def _requirement_class():
+    # `packaging` where the Python has it; pip always carries a copy (pip is what builds the wheelhouse).
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:
+        from pip._vendor.packaging.requirements import Requirement
+    return Requirement
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _wheel_metadata(folder: Path) -> dict[str, tuple[str, list[str]]]:
+    """{canonical name: (version, Requires-Dist lines)} for every wheel in `folder`."""
+    found = {}
+    for wheel in sorted(Path(folder).glob("*.whl")):
+        with zipfile.ZipFile(wheel) as zf:
+            meta = next(n for n in zf.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n))
+            text = zf.read(meta).decode("utf-8", errors="replace").split("\n\n", 1)[0]
+        fields = [line.split(": ", 1) for line in text.splitlines() if ": " in line]
+        name = next(v for k, v in fields if k == "Name")
+        version = next(v for k, v in fields if k == "Version")
+        found[_canonical(name)] = (version, [v for k, v in fields if k == "Requires-Dist"])
+    return found
+
+
+def wheelhouse_gaps(folder: Path, python: str, roots: list[str]) -> list[str]:
+    """Requirements of `roots` (and of theirs, recursively) that no wheel in `folder` satisfies, with the
+    dependency markers evaluated for Python `python` on Linux x86_64.
+
+    `pip download --python-version` picks wheels for that Python but evaluates markers for the one
+    running pip, so papermill's `aiohttp; python_version == "3.12"` is skipped when 3.11 downloads for
+    3.12; the Makefile downloads these gaps until there are none.
+    """
+    if not re.fullmatch(r"3\.\d+", python):
+        raise ValueError(f"python={python!r}: expected a version like 3.12")
+    if not Path(folder).is_dir():
+        raise ValueError(f"wheelhouse {folder}: not a folder; make it with `make wheelhouse`")
+    Requirement = _requirement_class()
+    env = {"implementation_name": "cpython", "platform_python_implementation": "CPython", "os_name": "posix",
+           "sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64",
+           "python_version": python, "python_full_version": f"{python}.0"}
+    wheels = _wheel_metadata(folder)
+    gaps, seen = [], set()
+    todo = [Requirement(root) for root in roots]
+    while todo:
+        req = todo.pop()
+        key = (_canonical(req.name), frozenset(req.extras))
+        if key in seen:
+            continue
+        seen.add(key)
+        have = wheels.get(key[0])
+        if have is None or not req.specifier.contains(have[0], prereleases=True):
+            gaps.append(str(req).split(";")[0].strip())
+            continue
+        for line in have[1]:
+            dep = Requirement(line)
+            if dep.marker is None or any(dep.marker.evaluate({**env, "extra": e}) for e in {"", *req.extras}):
+                todo.append(dep)
+    return sorted(set(gaps))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m colorize_lib.environment")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -120,10 +186,17 @@ def main(argv: list[str] | None = None) -> int:
     lock = sub.add_parser("lock", help="write a lock file from pip's --report JSON")
     lock.add_argument("report", type=Path)
     lock.add_argument("out", type=Path)
+    gaps = sub.add_parser("wheelhouse-gaps", help="print what a wheel folder lacks for a Python, one per line")
+    gaps.add_argument("folder", type=Path)
+    gaps.add_argument("python", help="the target Python, e.g. 3.12")
+    gaps.add_argument("roots", nargs="*", default=sorted(WHEELHOUSE_MODULES.values()))
     args = parser.parse_args(argv)
     if args.command == "check":
         modules = {**SCIENCE_MODULES, **NOTEBOOK_MODULES, **{m: WHEELHOUSE_MODULES[m] for m in args.extra}}
         return check_system(modules)
+    if args.command == "wheelhouse-gaps":
+        print("\n".join(wheelhouse_gaps(args.folder, args.python, args.roots)))
+        return 0
     return write_lock(args.report, args.out)
 
 
