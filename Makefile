@@ -1,5 +1,5 @@
 # The colorization study, end to end.
-#   make reproduce [PROFILE=smoke|cpu|paper] [DATA=bundled|paper|folder:PATH|pexels]
+#   make reproduce [PROFILE=smoke|cpu|paper] [DATA=bundled|paper|folder:PATH|pexels] [ENV=venv|system]
 #   make test
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
@@ -7,19 +7,50 @@ SHELL := /bin/bash
 
 PROFILE ?= cpu
 DATA ?= bundled
-PYTHON ?= python3.11
 REPORTS ?= reports
+# venv: .venv (or the active virtualenv/conda env) with the packages installed by make env.
+# system: the Python on PATH (or PYTHON=...) as it is, e.g. a GPU machine's own PyTorch; nothing installed.
+ENV ?= venv
+# auto: the exact lock requirements/lock-pyX.Y-PLATFORM.txt when one fits the Python, else the newest
+# versions pyproject.toml allows; none: always the latter; or the path of a lock file.
+LOCK ?= auto
+PYTHON_CANDIDATES := python3.11 python3.12 python3.13
+# ENV=system and install-wheelhouse use the Python on PATH unless PYTHON=... names one.
+SYSTEM_PYTHON := $(or $(PYTHON),python3)
+# Where make wheelhouse puts pyX.Y/ (wheels) and install-wheelhouse site-pyX.Y/ (installed packages).
+WHEELHOUSE ?= .wheelhouse
+PLATFORM := $(shell uname -s | tr A-Z a-z)-$(shell uname -m)
 
-# An active virtualenv or (non-base) conda environment is used as it is; otherwise .venv is made.
-ifneq ($(VIRTUAL_ENV),)
-  ENV_DIR := $(VIRTUAL_ENV)
-else ifneq ($(filter-out base,$(CONDA_DEFAULT_ENV)),)
-  ENV_DIR := $(CONDA_PREFIX)
+# "3.12" for interpreter $(1), empty if it does not run (a pyenv shim of a version not selected exits 127).
+py_version = $(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+lock_for = $(if $(filter none,$(LOCK)),,$(if $(filter auto,$(LOCK)),$(wildcard requirements/lock-py$(1)-$(PLATFORM).txt),$(LOCK)))
+
+ifeq ($(ENV),system)
+  PYTHON := $(SYSTEM_PYTHON)
+  PY := $(PYTHON)
+  PY_VERSION := $(call py_version,$(PY))
+  # The checkout is imported as it is; `make install-wheelhouse` puts the notebook tools beside it.
+  WHEEL_SITE := $(WHEELHOUSE)/site-py$(PY_VERSION)
+  export PYTHONPATH := $(CURDIR)$(if $(wildcard $(WHEEL_SITE)),:$(abspath $(WHEEL_SITE)))$(if $(PYTHONPATH),:$(PYTHONPATH))
+  # Every rule that needs the environment checks it instead of installing it.
+  ENV_STAMP := system-check
+else ifeq ($(ENV),venv)
+  # The first of PYTHON_CANDIDATES that runs, looked for only when a rule needs it (it costs a few
+  # interpreter starts); PYTHON=... on the command line or in the environment wins.
+  PYTHON ?= $(eval PYTHON := $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(if $(call py_version,$(p)),$(p)))))$(PYTHON)
+  # An active virtualenv or (non-base) conda environment is used as it is; otherwise .venv is made.
+  ifneq ($(VIRTUAL_ENV),)
+    ENV_DIR := $(VIRTUAL_ENV)
+  else ifneq ($(filter-out base,$(CONDA_DEFAULT_ENV)),)
+    ENV_DIR := $(CONDA_PREFIX)
+  else
+    ENV_DIR := .venv
+  endif
+  PY := $(ENV_DIR)/bin/python
+  ENV_STAMP := $(ENV_DIR)/.colorize_lib-installed
 else
-  ENV_DIR := .venv
+  $(error ENV=$(ENV) is not known: expected ENV=venv (default) or ENV=system)
 endif
-PY := $(ENV_DIR)/bin/python
-ENV_STAMP := $(ENV_DIR)/.colorize_lib-installed
 
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NAMES := $(notdir $(basename $(NOTEBOOKS)))
@@ -30,20 +61,83 @@ SETTINGS := $(REPORTS)/.settings
 # The notebooks write through colorize_lib.paths, which follows this variable.
 export COLORIZE_REPORTS_DIR := $(abspath $(REPORTS))
 
-.PHONY: help env reproduce test bench clean clean-all lab FORCE
+.PHONY: help env lock wheelhouse install-wheelhouse system-check reproduce test bench clean clean-all lab FORCE
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 	@echo "  variables: PROFILE=$(PROFILE) (smoke|cpu|paper)  DATA=$(DATA) (bundled|paper|folder:PATH|pexels)"
+	@echo "             ENV=$(ENV) (venv|system)  LOCK=$(LOCK) (auto|none|FILE)  REPORTS=$(REPORTS)"
+	@echo "             PYTHON=... (default: first of $(PYTHON_CANDIDATES) that runs; python3 with ENV=system)"
+	@echo "             PYTHON_VERSION=X.Y (make wheelhouse: the Python the wheels are for)"
 
-env: $(ENV_STAMP)  ## create .venv (unless an environment is active) and install the project
+env: $(ENV_STAMP)  ## create .venv (unless an environment is active) and install the lock, or check ENV=system
 
-$(ENV_STAMP): pyproject.toml
-	@if [ "$(ENV_DIR)" = ".venv" ] && [ ! -x .venv/bin/python ]; then \
-	  command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or set PYTHON=..." >&2; exit 1; }; \
-	  $(PYTHON) -m venv .venv; fi
-	$(PY) -m pip install --quiet -e '.[test]'
+ifeq ($(ENV),system)
+system-check:
+	@command -v $(PY) >/dev/null || { echo "error: ENV=system: $(PY) not found; set PYTHON=/path/to/python3.X" >&2; exit 1; }
+	@$(PY) -m colorize_lib.environment check $(if $(filter test,$(MAKECMDGOALS)),--with pytest)
+else
+.venv/bin/python:
+	@test -n "$(PYTHON)" || { echo "error: none of $(PYTHON_CANDIDATES) runs here; install one of them, or point make at" \
+	  "a Python 3.11-3.13: make env PYTHON=/path/to/python3.X" >&2; exit 1; }
+	@echo "creating .venv with $(PYTHON) (Python $(call py_version,$(PYTHON)), $(shell command -v $(PYTHON)))"
+	$(PYTHON) -m venv .venv
+
+# Expanded once .venv exists, so the lock is the one that fits the Python inside it.
+$(ENV_STAMP): pyproject.toml $(wildcard requirements/lock-*.txt) | $(PY)
+	$(eval ENV_LOCK := $(call lock_for,$(call py_version,$(PY))))
+	@$(if $(ENV_LOCK),test -f $(ENV_LOCK) || { echo "error: LOCK=$(ENV_LOCK) does not exist; expected LOCK=auto|none|FILE (a file from make lock)" >&2; exit 1; })
+	@$(if $(ENV_LOCK),echo "installing the exact versions of $(ENV_LOCK) into $(ENV_DIR)",\
+	  echo "installing the newest versions pyproject.toml allows into $(ENV_DIR): $(if $(filter auto,$(LOCK)),no lock for Python $(call py_version,$(PY)) on $(PLATFORM) in requirements/,LOCK=none)")
+	$(if $(ENV_LOCK),$(PY) -m pip install --quiet -r $(ENV_LOCK) && $(PY) -m pip install --quiet --no-deps -e .,$(PY) -m pip install --quiet -e '.[test]')
 	@touch $@
+endif
+
+# pip's resolution of pyproject.toml in a fresh venv of PYTHON, written as requirements/lock-pyX.Y-PLATFORM.txt.
+# A dry run: nothing is installed, only metadata is read (torch's comes from this machine's disk).
+lock:  ## pin every package a fresh install resolves to, for this Python and platform (needs the index)
+	@test -n "$(PYTHON)" || { echo "error: none of $(PYTHON_CANDIDATES) runs here; set PYTHON=/path/to/python3.X" >&2; exit 1; }
+	@echo "resolving pyproject.toml for $(PYTHON) (Python $(call py_version,$(PYTHON))) on $(PLATFORM)"
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && $(PYTHON) -m venv "$$tmp/venv" \
+	  && "$$tmp/venv/bin/python" -m pip install --quiet --dry-run --ignore-installed --report "$$tmp/report.json" '.[test]' \
+	  && PYTHONPATH=$(CURDIR) "$$tmp/venv/bin/python" -m colorize_lib.environment lock "$$tmp/report.json" \
+	       requirements/lock-py$(call py_version,$(PYTHON))-$(PLATFORM).txt
+
+# Binary wheels of the notebook tools (and pytest) with every dependency, for a machine with no network
+# whose Python already has torch, torchvision and the scientific stack (none of which these need).
+# manylinux tags are listed one by one: pip does not widen a --platform it is given. pip evaluates
+# dependency markers for the Python running it, not PYTHON_VERSION: `wheelhouse-gaps` finds what that
+# leaves out (papermill's aiohttp on 3.12) and the loop fetches it.
+PYTHON_VERSION ?= $(call py_version,$(PYTHON))
+WHEEL_PLATFORMS := $(foreach n,$(shell seq 28 -1 17),manylinux_2_$(n)_x86_64) manylinux2014_x86_64
+WHEELHOUSE_PACKAGES := papermill nbconvert nbclient ipykernel pytest
+# Packages such a machine brings itself: fail rather than ship a second copy.
+WHEELHOUSE_EXCLUDED := torch torchvision numpy pandas matplotlib scikit_image pillow
+wheelhouse:  ## download the notebook tools' wheels for PYTHON_VERSION into .wheelhouse/ (needs the index)
+	@test -n "$(PYTHON_VERSION)" || { echo "error: set PYTHON_VERSION=X.Y (the Python of the machine the wheels are for)" >&2; exit 1; }
+	@echo "downloading $(WHEELHOUSE_PACKAGES) and their dependencies for Python $(PYTHON_VERSION), manylinux x86_64"
+	@dir=$(WHEELHOUSE)/py$(PYTHON_VERSION); mkdir -p $$dir; want="$(WHEELHOUSE_PACKAGES)"; \
+	for round in 1 2 3 4 5; do \
+	  $(PYTHON) -m pip download --quiet --only-binary=:all: --implementation cp --python-version $(PYTHON_VERSION) \
+	    $(addprefix --platform ,$(WHEEL_PLATFORMS)) --dest $$dir $$want || exit 1; \
+	  want=$$(PYTHONPATH=$(CURDIR) $(PYTHON) -m colorize_lib.environment wheelhouse-gaps $$dir $(PYTHON_VERSION) $(WHEELHOUSE_PACKAGES)) || exit 1; \
+	  test -z "$$want" && break; echo "  and, for Python $(PYTHON_VERSION) only:" $$want; \
+	done; test -z "$$want" || { echo "error: $$dir still lacks $$want" >&2; exit 1; }
+	@extra=$$(ls $(WHEELHOUSE)/py$(PYTHON_VERSION) | grep -iE '^($(subst $(eval) ,|,$(strip $(WHEELHOUSE_EXCLUDED))))-' || true); \
+	  test -z "$$extra" || { echo "error: the wheelhouse pulled in $$extra, which the target machine has" >&2; exit 1; }
+	@echo "wheelhouse $(WHEELHOUSE)/py$(PYTHON_VERSION): $$(ls $(WHEELHOUSE)/py$(PYTHON_VERSION) | wc -l) wheels," \
+	  "$$(du -sm $(WHEELHOUSE)/py$(PYTHON_VERSION) | cut -f1) MiB; carry it with the tree, then: make install-wheelhouse"
+
+# Offline: only .wheelhouse/pyX.Y is read. Into the active virtualenv/conda env when there is one,
+# else into .wheelhouse/site-pyX.Y, which ENV=system puts on PYTHONPATH.
+install-wheelhouse:  ## install the notebook tools from .wheelhouse/ for python3 or PYTHON (no network)
+	$(eval WH_PY := $(SYSTEM_PYTHON))
+	$(eval WH_VERSION := $(call py_version,$(WH_PY)))
+	@test -d $(WHEELHOUSE)/py$(WH_VERSION) || { echo "error: no $(WHEELHOUSE)/py$(WH_VERSION) for $(WH_PY) (Python $(WH_VERSION));" \
+	  "make it where there is network: make wheelhouse PYTHON_VERSION=$(WH_VERSION)" >&2; exit 1; }
+	$(WH_PY) -m pip install --quiet --no-index --find-links $(WHEELHOUSE)/py$(WH_VERSION) \
+	  $(if $(VIRTUAL_ENV)$(filter-out base,$(CONDA_DEFAULT_ENV)),,--upgrade --target $(WHEELHOUSE)/site-py$(WH_VERSION)) $(WHEELHOUSE_PACKAGES)
+	@echo "installed $(WHEELHOUSE_PACKAGES) for $(WH_PY); now: make reproduce ENV=system"
 
 reproduce: $(HTML) $(REPORTS)/index.html  ## run every notebook (PROFILE, DATA) and render reports/
 	@echo "reports written: $(REPORTS)/index.html (profile $(PROFILE), data $(DATA))"
