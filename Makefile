@@ -69,6 +69,10 @@ help:  ## list the targets
 	@echo "             ENV=$(ENV) (venv|system)  LOCK=$(LOCK) (auto|none|FILE)  REPORTS=$(REPORTS)"
 	@echo "             PYTHON=... (default: first of $(PYTHON_CANDIDATES) that runs; python3 with ENV=system)"
 	@echo "             PYTHON_VERSION=X.Y (make wheelhouse: the Python the wheels are for)"
+	@echo "  make reproduce wall time (bundled data; from bench/RESULTS.md):"
+	@awk -F'|' '/^## Expected make reproduce wall time/ {on = 1; next} on && /^#/ {on = 0} \
+	  on && /^\|/ && !/---|profile/ {for (i = 2; i <= 4; i++) gsub(/^ +| +$$/, "", $$i); \
+	  printf "    PROFILE=%-6s %s on a 2-core CPU, %s on one GPU\n", $$2, $$3, $$4}' bench/RESULTS.md
 
 env: $(ENV_STAMP)  ## create .venv (unless an environment is active) and install the lock, or check ENV=system
 
@@ -140,25 +144,22 @@ install-wheelhouse:  ## install the notebook tools from .wheelhouse/ for python3
 	@echo "installed $(WHEELHOUSE_PACKAGES) for $(WH_PY); now: make reproduce ENV=system"
 
 reproduce: $(HTML) $(REPORTS)/index.html  ## run every notebook (PROFILE, DATA) and render reports/
-	@echo "reports written: $(REPORTS)/index.html (profile $(PROFILE), data $(DATA))"
+	@$(PY) -m colorize_lib.runner finish $(REPORTS)
+
+# When this make started, for the runner's "elapsed" and "left" (evaluated once: simply expanded).
+export COLORIZE_RUN_STARTED := $(shell date +%s)
 
 # Rewritten only when PROFILE or DATA change, so switching either reruns every notebook.
 $(SETTINGS): FORCE
 	@mkdir -p $(dir $@)
 	@echo "PROFILE=$(PROFILE) DATA=$(DATA)" | cmp -s - $@ 2>/dev/null || echo "PROFILE=$(PROFILE) DATA=$(DATA)" > $@
 
-# papermill writes its output even when a cell fails: run into a .partial file, keep a failed run as
-# NAME.failed.ipynb for reading, and only a complete run gets the real name make checks.
+# colorize_lib.runner runs the notebook with papermill into NAME.ipynb.partial, streams its epoch lines
+# here and its whole output to NAME.ipynb.log, and renames the result to NAME.ipynb only when every cell
+# has run; a failed run is kept as NAME.failed.ipynb for reading. On Ctrl-C it stops the kernel and
+# leaves no partial file: the next make skips finished notebooks and training resumes from its last epoch.
 $(REPORTS)/notebooks/%.ipynb: notebooks/%.ipynb $(LIB) $(SETTINGS) | $(ENV_STAMP)
-	@mkdir -p $(dir $@)
-	@rm -f $(REPORTS)/notebooks/$*.failed.ipynb
-	@echo "== running notebook $< (profile $(PROFILE), data $(DATA))"
-	@$(PY) -m papermill $< $@.partial -k python3 --cwd notebooks --log-output --no-progress-bar \
-	    -p profile $(PROFILE) -p data '$(DATA)' >$@.log 2>&1 \
-	  || { tail -n 40 $@.log; mv -f $@.partial $(REPORTS)/notebooks/$*.failed.ipynb 2>/dev/null; \
-	       echo "error: notebook $< failed; executed copy: $(REPORTS)/notebooks/$*.failed.ipynb, log: $@.log" >&2; exit 1; }
-	@grep -E "epoch [0-9]+/|resuming" $@.log | sed 's/^.*INFO - //' || true
-	@mv -f $@.partial $@
+	@$(PY) -m colorize_lib.runner run $< $@ --profile '$(PROFILE)' --data '$(DATA)'
 
 # Offline HTML: code hidden, figures inlined, nothing fetched from the web (colorize_lib.htmlreport).
 $(REPORTS)/%.html: $(REPORTS)/notebooks/%.ipynb | $(ENV_STAMP)

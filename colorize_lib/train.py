@@ -63,6 +63,7 @@ from .inference import autocast, colorize, eval_batch_size
 from .metrics import psnr
 from .models import get_model
 from .paths import CHECKPOINT_DIR
+from .progress import epoch_bar
 from .runtime import configure_threads, pick_device
 from .tasks import Task
 
@@ -170,26 +171,30 @@ def train_epoch(step_model, task: Task, optimizer, sampler: CropSampler, epoch: 
     delay = float(os.environ.get("COLORIZE_STEP_DELAY_S", "0"))  # test hook: lets a kill land mid-epoch
     total = torch.zeros((), device=device)  # sum of loss x rows, on the device: no sync per step
     seen, pending = 0, []
-    for step, rgb in enumerate(sampler.epoch(epoch, config.batch_size), start=1):
-        local = distributed.shard(rgb, ctx)
-        x, target = task.inputs_targets(local)
-        if device.type == "cuda":
-            x = x.contiguous(memory_format=torch.channels_last)
-        with autocast(device, config.amp):
-            out = step_model(x)
-        loss = task.loss(out, target)
-        optimizer.zero_grad(set_to_none=True)
-        (loss * distributed.loss_scale(len(local), len(rgb), ctx) if ctx.active else loss).backward()
-        optimizer.step()
-        total += loss.detach() * len(local)
-        seen += len(rgb)
-        pending.append(loss.detach())
-        if len(pending) == CHECK_EVERY:
-            _check_finite(pending, step, epoch, sampler.steps(config.batch_size), config, run_dir)
-            pending = []
-        if delay:
-            time.sleep(delay)
-    _check_finite(pending, step, epoch, sampler.steps(config.batch_size), config, run_dir)
+    steps = sampler.steps(config.batch_size)
+    # Counts steps only: showing the running loss would synchronise the GPU every refresh.
+    with epoch_bar(steps, f"{config.name} epoch {epoch}/{config.epochs}", enabled=ctx.is_main) as bar:
+        for step, rgb in enumerate(sampler.epoch(epoch, config.batch_size), start=1):
+            local = distributed.shard(rgb, ctx)
+            x, target = task.inputs_targets(local)
+            if device.type == "cuda":
+                x = x.contiguous(memory_format=torch.channels_last)
+            with autocast(device, config.amp):
+                out = step_model(x)
+            loss = task.loss(out, target)
+            optimizer.zero_grad(set_to_none=True)
+            (loss * distributed.loss_scale(len(local), len(rgb), ctx) if ctx.active else loss).backward()
+            optimizer.step()
+            total += loss.detach() * len(local)
+            seen += len(rgb)
+            pending.append(loss.detach())
+            if len(pending) == CHECK_EVERY:
+                _check_finite(pending, step, epoch, steps, config, run_dir)
+                pending = []
+            if delay:
+                time.sleep(delay)
+            bar.update(1)
+    _check_finite(pending, step, epoch, steps, config, run_dir)
     return float(distributed.all_sum(total, ctx)) / seen, seen
 
 

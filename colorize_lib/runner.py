@@ -1,0 +1,366 @@
+"""Run the study's notebooks one at a time for `make reproduce`, saying what happens as it happens.
+
+    python -m colorize_lib.runner run NOTEBOOK OUT.ipynb --profile P --data D   # one notebook (make's rule)
+    python -m colorize_lib.runner finish REPORTS                                  # Table 1 and the index path
+
+`run` prints a line before the notebook (`[4/8] 04_unet_lab · elapsed 6:12 · about 14 min left`),
+then streams each epoch, resume and in-epoch progress line of the kernel as it comes
+(`04_unet_lab │ unet_lab epoch 3/12 ...`), while OUT.log gets everything the kernel prints. The
+executed notebook is written to OUT.partial and renamed to OUT only when every cell has run, so make
+never mistakes a half-run notebook for a finished one. Streams are coalesced: a progress bar leaves
+its final line in the notebook, not one line per refresh.
+
+A failing cell leaves OUT's folder NAME.failed.ipynb, the tail of the log, and an error naming the
+notebook, the cell and the command that resumes. Ctrl-C (SIGINT) or SIGTERM stops the kernel and
+anything it started within seconds, removes OUT.partial and exits 130; the next `make reproduce`
+skips finished notebooks and `train.fit` resumes an interrupted training from its last epoch.
+
+`COLORIZE_RUN_STARTED` (Unix seconds, set by the Makefile once per make) dates the whole run for
+the elapsed time; the times each notebook took go to REPORTS/.timings.json for later estimates.
+"""
+
+import argparse
+import logging
+import math
+import os
+import re
+import shlex
+import signal
+import sys
+import time
+import traceback
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from . import estimate
+from .paths import PROJECT_ROOT
+
+# Kernel output lines shown on the terminal: per-epoch lines, in-epoch progress, resume notices.
+SHOWN = re.compile(r"\bepoch \d+/\d+\b|^resuming ")
+PARTIAL_RESUME = re.compile(r"^resuming .* after epoch (\d+)/(\d+)")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+LOG_TAIL_LINES = 40
+STOP_WAIT_S = 3.0  # grace after SIGTERM before the kernel and its children are killed
+TABLE1_COLUMNS = [("model", "model"), ("psnr_db", "ours"), ("gray_psnr_db", "gray"),
+                  ("delta_vs_gray_db", "Δ vs gray"), ("paper_psnr_db", "paper")]
+
+
+class KernelStream:
+    """File-like sink for one kernel stream (papermill writes each chunk as it arrives): every line
+    goes to the log, the lines SHOWN go to the terminal prefixed with the notebook's name."""
+
+    def __init__(self, name: str, log, seen: list[str]):
+        self.name, self.log, self.seen = name, log, seen
+        self.pending = self.last = ""
+
+    def write(self, text: str) -> int:
+        pieces = re.split(r"(\r|\n)", self.pending + text)
+        self.pending = ""
+        i = 0
+        while i < len(pieces):
+            piece = pieces[i]
+            ended = i + 1 < len(pieces)
+            # A piece after a carriage return is a complete status (tqdm writes "\r<status>" in one
+            # call); only a plain unfinished line waits for the rest of it.
+            after_cr = i > 0 and pieces[i - 1] == "\r"
+            if ended or after_cr:
+                if piece:
+                    self._line(piece)
+            else:
+                self.pending = piece
+            i += 2
+        return len(text)
+
+    def flush(self) -> None:
+        self.log.flush()
+
+    def close(self) -> None:
+        if self.pending:
+            self._line(self.pending)
+            self.pending = ""
+
+    def _line(self, line: str) -> None:
+        line = ANSI.sub("", line).rstrip()
+        if not line or line == self.last:  # tqdm repeats a bar's last refresh when it closes
+            return
+        self.last = line
+        self.log.write(line + "\n")
+        if SHOWN.search(line):
+            self.seen.append(line)
+            print(f"{self.name} │ {line}", flush=True)
+
+
+def run_notebook(notebook: Path, out: Path, profile: str, data: str) -> int:
+    """Execute `notebook` into `out` (see the module docstring); return the exit status."""
+    notebook, out = Path(notebook), Path(out)
+    if not notebook.is_file():
+        raise FileNotFoundError(f"notebook {notebook} does not exist")
+    name, reports = notebook.stem, out.parent.parent
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial, log_path = out.with_name(out.name + ".partial"), out.with_name(out.name + ".log")
+    failed = out.with_name(f"{name}.failed.ipynb")
+    failed.unlink(missing_ok=True)
+    work = _announce(notebook, out, profile, data)
+
+    import papermill  # slow to import; not needed by `finish`
+    from papermill.exceptions import PapermillExecutionError
+
+    # papermill warns that NAME.ipynb.partial does not end in .ipynb; the name is deliberate.
+    warnings.filterwarnings("ignore", message="The specified file .* does not end in one of")
+
+    started = time.monotonic()
+    seen: list[str] = []
+    log_path.unlink(missing_ok=True)
+    # Append mode: the kernel writes to the same file through descriptor 2 (see _stderr_to).
+    with open(log_path, "a", encoding="utf-8") as log, _papermill_log(log), _stderr_to(log):
+        streams = [KernelStream(name, log, seen) for _ in ("stdout", "stderr")]
+        try:
+            with _stop_children_on_signal():
+                papermill.execute_notebook(
+                    str(notebook), str(partial), parameters=dict(profile=profile, data=data),
+                    kernel_name="python3", cwd=str(notebook.parent), progress_bar=False,
+                    stdout_file=streams[0], stderr_file=streams[1], coalesce_streams=True)
+        except KeyboardInterrupt:
+            for s in streams:
+                s.close()
+            partial.unlink(missing_ok=True)
+            log.write("interrupted\n")
+            log.flush()
+            _restore_stderr()
+            print(f"\ninterrupted: {name} stopped; nothing was written under its final name.\n"
+                  f"  finished notebooks are kept; `{resume_command(profile, data, reports)}` runs the rest, "
+                  "resuming an interrupted training from its last epoch", file=sys.stderr, flush=True)
+            # The event loop and kernel sockets are left mid-call: leave without running their cleanup,
+            # which could wait on a kernel that is gone.
+            os._exit(130)
+        except Exception as e:  # a cell raised, the kernel died, a parameter was refused...
+            for s in streams:
+                s.close()
+            where = _failed_cell(e) if isinstance(e, PapermillExecutionError) else f" ({type(e).__name__})"
+            log.write(ANSI.sub("", _describe(e)) + "\n")
+            log.flush()
+            if partial.exists():
+                os.replace(partial, failed)
+            _restore_stderr()
+            _print_tail(log_path)
+            print(f"error: notebook {notebook} failed{where}\n"
+                  f"  executed copy: {failed if failed.exists() else 'none'}  log: {log_path}\n"
+                  f"  after fixing the cause, resume with: {resume_command(profile, data, reports)}",
+                  file=sys.stderr, flush=True)
+            return 1
+        for s in streams:
+            s.close()
+    os.replace(partial, out)
+    seconds = time.monotonic() - started
+    print(f"{name} │ done in {estimate.clock(seconds)}", flush=True)
+    if work is not None and not _resumed_partway(seen):  # a resumed run's time says little of a full one
+        estimate.record_timing(reports, estimate.run_key(profile, data), name, seconds, work)
+    return 0
+
+
+def resume_command(profile: str, data: str, reports: Path) -> str:
+    cmd = f"make reproduce PROFILE={shlex.quote(profile)} DATA={shlex.quote(data)}"
+    if Path(reports).resolve() != (PROJECT_ROOT / "reports").resolve():
+        cmd += f" REPORTS={shlex.quote(str(reports))}"
+    return cmd
+
+
+def _announce(notebook: Path, out: Path, profile: str, data: str) -> float | None:
+    """Print the run-level line; return this notebook's work in reference seconds (None if unknown)."""
+    names = sorted(p.stem for p in notebook.parent.glob("[0-9][0-9]_*.ipynb"))
+    k = names.index(notebook.stem) if notebook.stem in names else 0
+    started = _run_started()
+    line = f"[{k + 1}/{len(names)}] {notebook.stem} · elapsed {estimate.clock(time.time() - started)}"
+    try:
+        reports = out.parent.parent
+        n_train = estimate.train_images(reports)
+        work = {n: estimate.notebook_work(n, profile, data, n_train) for n in names}
+    except ValueError:  # a profile the config refuses: the notebook will say so itself
+        print(line, flush=True)
+        return None
+    todo = [notebook.stem] + [n for n in names[k + 1:] if _will_run(n, k, names, out.parent, notebook.parent)]
+    recorded = estimate.load_timings(reports).get(estimate.run_key(profile, data), {})
+    print(f"{line} · {estimate.about(estimate.expected_seconds(todo, work, recorded))}", flush=True)
+    return work[notebook.stem]
+
+
+def _will_run(name: str, k: int, names: list[str], executed: Path, sources: Path) -> bool:
+    """Whether make will run notebook `name` after the one at index k. Mirrors the Makefile: the first
+    notebook feeds all others and the last summarises all, so either one running reruns the rest."""
+    if k == 0 or name == names[-1]:
+        return True
+    out = executed / f"{name}.ipynb"
+    if not out.exists():
+        return True
+    deps = [sources / f"{name}.ipynb", executed.parent / ".settings", *PROJECT_ROOT.glob("colorize_lib/**/*.py")]
+    return any(d.exists() and d.stat().st_mtime > out.stat().st_mtime for d in deps)
+
+
+def _run_started() -> float:
+    raw = os.environ.get("COLORIZE_RUN_STARTED", "")
+    try:
+        return float(raw)
+    except ValueError:
+        return time.time()  # run by hand, not by make: the run starts now
+
+
+def _resumed_partway(seen: list[str]) -> bool:
+    for line in seen:
+        m = PARTIAL_RESUME.search(line)
+        if m and int(m.group(1)) < int(m.group(2)):
+            return True
+    return False
+
+
+def _failed_cell(e) -> str:
+    """' in cell In [3], line 9 (`config = make_config(...)`): ValueError: ...' from papermill's error."""
+    count = f"In [{e.exec_count}]" if e.exec_count else f"#{e.cell_index}"
+    # IPython marks the raising line of each frame with '---->'; the first frame is the cell's own.
+    marked = re.search(r"^-+> *(\d+) (.*)$", ANSI.sub("", "\n".join(e.traceback or [])), re.MULTILINE)
+    if marked:
+        where, code = f", line {marked.group(1)}", marked.group(2).strip()
+    else:
+        where, code = "", next((ln.strip() for ln in (e.source or "").splitlines() if ln.strip()), "")
+    return f" in cell {count}{where} (`{code[:80]}`): {e.ename}: {ANSI.sub('', str(e.evalue))}"
+
+
+def _describe(e: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(e), e)) if not hasattr(e, "traceback") else str(e)
+
+
+def _print_tail(log_path: Path) -> None:
+    lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    print("\n".join(lines[-LOG_TAIL_LINES:]), flush=True)
+
+
+_saved_stderr: list[int] = []
+
+
+@contextmanager
+def _stderr_to(log):
+    """Point file descriptor 2 at the log while the notebook runs: the kernel inherits it, and its
+    start-up warnings and papermill's own messages belong in the log, not between the epoch lines."""
+    sys.stderr.flush()
+    _saved_stderr.append(os.dup(2))
+    os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        _restore_stderr()
+
+
+def _restore_stderr() -> None:
+    if _saved_stderr:
+        sys.stderr.flush()
+        fd = _saved_stderr.pop()
+        os.dup2(fd, 2)
+        os.close(fd)
+
+
+@contextmanager
+def _papermill_log(log):
+    """papermill's own warnings (unknown parameters, a dead kernel) go to the notebook's log."""
+    handler = logging.StreamHandler(log)
+    handler.setLevel(logging.WARNING)
+    logger = logging.getLogger("papermill")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+@contextmanager
+def _stop_children_on_signal():
+    """On SIGINT or SIGTERM: stop the kernel and whatever it started, then raise KeyboardInterrupt.
+
+    The kernel runs in its own session (jupyter_client starts it so), so a Ctrl-C at the terminal
+    never reaches it; without this it would train on after make has given up. Installing our own
+    handler also keeps asyncio from turning the first Ctrl-C into a slow graceful kernel shutdown."""
+
+    def stop(signum, frame):
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
+        _stop_children()
+        raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _stop_children() -> None:
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        try:
+            child.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(children, timeout=STOP_WAIT_S)
+    for child in alive:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=STOP_WAIT_S)
+
+
+def print_summary(reports: Path) -> None:
+    """Table 1 from REPORTS/tables/table1.csv and where the reports are."""
+    reports = Path(reports)
+    path = reports / "tables" / "table1.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"results table {path} does not exist: notebook 08_summary writes it")
+    table = pd.read_csv(path)
+    missing = [c for c, _ in TABLE1_COLUMNS if c not in table]
+    if missing:
+        raise ValueError(f"results table {path} lacks columns {missing}; expected {[c for c, _ in TABLE1_COLUMNS]}")
+    rows = [[title for _, title in TABLE1_COLUMNS]]
+    for _, r in table.iterrows():
+        rows.append([str(r["model"])] + [_cell(r[c], signed=c.startswith("delta")) for c, _ in TABLE1_COLUMNS[1:]])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    print("\nTable 1: test PSNR (dB)")
+    for row in rows:
+        print("  " + row[0].ljust(widths[0]) + "".join("  " + v.rjust(w) for v, w in zip(row[1:], widths[1:])))
+    started = os.environ.get("COLORIZE_RUN_STARTED")
+    took = f" · make reproduce took {estimate.clock(time.time() - float(started))}" if started else ""
+    print(f"\nreports: {(reports / 'index.html').resolve()}{took}", flush=True)
+
+
+def _cell(value, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:+.2f}" if signed else f"{value:.2f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m colorize_lib.runner", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="execute one notebook")
+    run.add_argument("notebook", type=Path)
+    run.add_argument("out", type=Path, help="executed notebook to write (its .partial and .log go beside it)")
+    run.add_argument("--profile", required=True)
+    run.add_argument("--data", required=True)
+    finish = sub.add_parser("finish", help="print Table 1 and the index page's path")
+    finish.add_argument("reports", type=Path)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    sys.stdout.reconfigure(errors="replace")  # the │ and Δ on a terminal that cannot show them
+    try:
+        if args.command == "run":
+            return run_notebook(args.notebook, args.out, args.profile, args.data)
+        print_summary(args.reports)
+        return 0
+    except KeyboardInterrupt:  # before the notebook started: nothing to clean up
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
