@@ -1,5 +1,5 @@
 # The colorization study, end to end.
-#   make reproduce [PROFILE=smoke|cpu|paper] [DATA=bundled|paper|folder:PATH|pexels] [ENV=venv|system]
+#   make reproduce [PROFILE=smoke|cpu|paper|rehearsal] [DATA=bundled|paper|folder:PATH|pexels] [ENV=venv|system]
 #   make test
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
@@ -65,7 +65,7 @@ export COLORIZE_REPORTS_DIR := $(abspath $(REPORTS))
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
-	@echo "  variables: PROFILE=$(PROFILE) (smoke|cpu|paper)  DATA=$(DATA) (bundled|paper|folder:PATH|pexels)"
+	@echo "  variables: PROFILE=$(PROFILE) (smoke|cpu|paper|rehearsal)  DATA=$(DATA) (bundled|paper|folder:PATH|pexels)"
 	@echo "             ENV=$(ENV) (venv|system)  LOCK=$(LOCK) (auto|none|FILE)  REPORTS=$(REPORTS)"
 	@echo "             PYTHON=... (default: first of $(PYTHON_CANDIDATES) that runs; python3 with ENV=system)"
 	@echo "             PYTHON_VERSION=X.Y (make wheelhouse: the Python the wheels are for)"
