@@ -30,7 +30,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ modules beside this file
-from memory_budget import trace_peaks  # noqa: E402
+from memory_budget import GIB, trace_experiment  # noqa: E402
 
 from colorize_lib.config import make_config, study_configs  # noqa: E402
 from colorize_lib.data import CropSampler, ImageSet, load_image_set, test_views  # noqa: E402
@@ -88,10 +88,10 @@ def check_model(model: str, bin_size: int | None, args, device: torch.device, ro
         eval_rate = len(views) / (time.perf_counter() - t0)
     except torch.cuda.OutOfMemoryError as e:
         return dict(label=label, error=str(e).split(". Original error")[0])
-    estimate = trace_peaks(config)
+    estimate = trace_experiment(config)  # the meta-device estimate of the same step
     return dict(label=label, model=model, bin_size=config.bin_size, config=config, peak_gib=peak,
                 train_rate=float(run.history["images_per_s"].iloc[-1]), eval_rate=eval_rate,
-                estimate_gib=estimate["train_gib"])
+                estimate_gib=estimate.train_peak / GIB)
 
 
 def step_time(config, device: torch.device, cache: dict, steps: int, deterministic: bool) -> tuple[float, float]:

@@ -66,6 +66,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_map
 
 from colorize_lib.config import PROFILE_NAMES, ExperimentConfig, make_config
+from colorize_lib.fused_head import DEFAULT_CHUNK_ELEMENTS
 from colorize_lib.metrics import psnr
 from colorize_lib.models import count_parameters, get_model
 from colorize_lib.tasks import Task
@@ -181,6 +182,9 @@ def build_task_model(config: ExperimentConfig, device: str | torch.device = "met
         task.weights = torch.full((task.grid.n_bins,), 1.0, device=device)
     with torch.device(device):
         model = get_model(config.model, **task.model_kwargs())
+    task.attach(model)  # the classifier's head goes through the fused, chunked loss and decoders
+    if torch.device(device).type == "meta":
+        task.chunk_elements = DEFAULT_CHUNK_ELEMENTS["cuda"]  # the chunks a CUDA run would use
     return task, model
 
 
