@@ -53,7 +53,8 @@ def test_same_seed_same_history_and_weights(tmp_path, data, experiment):
     first = fit(config, data, tmp_path / "a", log=quiet)
     second = fit(config, data, tmp_path / "b", log=quiet)
     keep = [c for c in first.history.columns if c not in WALL_TIME_COLUMNS]
-    assert list(first.history.columns) == ["epoch", "train_loss", "test_loss", "test_psnr", "seconds", "images_per_s"]
+    assert list(first.history.columns) == ["epoch", "steps", "train_loss", "test_loss", "test_psnr", "test_psnr_pooled",
+                                           "seconds", "images_per_s"]
     assert first.history[keep].equals(second.history[keep])
     assert (first.history["images_per_s"] > 0).all() and (first.history["seconds"] > 0).all()
     assert_same_tensors(weights(tmp_path / "a" / "last.pt"), weights(tmp_path / "b" / "last.pt"))
