@@ -178,6 +178,8 @@ test: $(ENV_STAMP)  ## run the test suite (unit tests and every notebook on the 
 bench: $(ENV_STAMP)  ## print the benchmarks' figures (CPU)
 	$(PY) bench/engine_overhead.py
 	$(PY) bench/data_throughput.py
+	$(PY) bench/memory_budget.py --profile paper
+	$(PY) bench/classifier_speed.py
 
 lab: $(ENV_STAMP)  ## open the notebooks in JupyterLab
 	$(PY) -m jupyter lab notebooks/
