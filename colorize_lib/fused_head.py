@@ -170,7 +170,7 @@ def _chunk_logits(features, weight, bias, dtype, chunk_elements) -> Iterator[tup
     # (on CPU, addmm first copies the bias into every row of the output).
     bias = torch.zeros(q, dtype=dtype, device=features.device) if bias is None else bias
     w_t = torch.cat((weight, bias[:, None]), dim=1).to(dtype).t()  # (C + 1, Q)
-    step = max(1, min(n, pixels_per_chunk(q, features.device, chunk_elements)))  # n = 0: one empty pass
+    step = max(1, min(n, pixels_per_chunk(q, features.device, chunk_elements)))  # never 0, even for an empty batch
     x_buf = torch.ones(step, c + 1, dtype=dtype, device=features.device)
     z_buf = torch.empty(step, q, dtype=acc, device=features.device)
     for start in range(0, n, step):
