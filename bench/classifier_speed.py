@@ -29,14 +29,17 @@ from colorize_lib.runtime import configure_threads, describe_device
 from colorize_lib.tasks import Task
 
 
-def median_ms(fn, trials: int) -> float:
-    fn()  # warm-up
-    times = []
+def round_robin_ms(fns: dict, trials: int) -> dict:
+    """Median ms of each function, timed in turns (one call each per trial) so load changes hit all alike."""
+    for fn in fns.values():
+        fn()  # warm-up
+    times = {name: [] for name in fns}
     for _ in range(trials):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: 1e3 * statistics.median(t) for name, t in times.items()}
 
 
 def head_and_loss(trials: int, chunks: list[int]) -> None:
@@ -57,12 +60,14 @@ def head_and_loss(trials: int, chunks: list[int]) -> None:
         loss = fused_weighted_cross_entropy(features, weight, bias, target, class_w, elements)
         torch.autograd.grad(loss, (features, weight, bias))
 
-    print(f"head + loss fwd+bwd, one batch 32 x 64x64, width {c}, {q} bins (median of {trials}):")
-    print(f"  unfused (full logits):              {median_ms(unfused, trials):7.0f} ms")
+    fns = {"unfused": unfused} | {e: (lambda e=e: fused(e)) for e in chunks}
+    ms = round_robin_ms(fns, trials)
+    print(f"head + loss fwd+bwd, one batch 32 x 64x64, width {c}, {q} bins (median of {trials}, round-robin):")
+    print(f"  unfused (full logits):              {ms['unfused']:7.0f} ms")
     for elements in chunks:
         note = "  <- default" if elements == DEFAULT_CHUNK_ELEMENTS["cpu"] else ""
         print(f"  fused, 2**{elements.bit_length() - 1:<2d} logits/chunk ({elements // q:5d} px): "
-              f"{median_ms(lambda: fused(elements), trials):7.0f} ms{note}")
+              f"{ms[elements]:7.0f} ms  ({ms['unfused'] / ms[elements]:.1f}x faster){note}")
 
 
 class _FullLogits(torch.nn.Module):

@@ -25,11 +25,11 @@ import torch
 from torch.autograd.function import once_differentiable
 
 # Logits elements (pixels x bins) per chunk: the chunk has max(1, elements // Q) pixels, so b = 5
-# (2704 bins) takes smaller pixel chunks than b = 15 (324 bins). CPU: fastest in a sweep of
-# bench/classifier_speed.py (a chunk of 2**20 float32 logits is 4 MiB and stays in cache; see
-# bench/RESULTS.md). CUDA: not measured (no GPU lent); 2**27 (512 MiB of float32 logits) keeps the
-# number of chunks -- and of kernel launches -- at ~100 per paper-profile step at b = 5.
-DEFAULT_CHUNK_ELEMENTS = {"cpu": 2**20, "cuda": 2**27}
+# (2704 bins) takes smaller pixel chunks than b = 15 (324 bins). CPU: fastest in a sweep of 2**17..2**21
+# with bench/classifier_speed.py (a 2 MiB float32 chunk stays in cache; see bench/RESULTS.md). CUDA:
+# not measured (no GPU lent); 2**27 (512 MiB of float32 logits) keeps the chunks -- and kernel
+# launches -- to ~100 per paper-profile step at b = 5, each still a large matrix product.
+DEFAULT_CHUNK_ELEMENTS = {"cpu": 2**19, "cuda": 2**27}
 
 
 def pixels_per_chunk(n_bins: int, device: torch.device, chunk_elements: int | None = None) -> int:
@@ -129,9 +129,8 @@ def _loss_and_grads(features, weight, bias, target, class_weights, chunk_element
     total = torch.zeros((), dtype=acc, device=device)
     if with_grad:
         grad_x = torch.empty(n, c, dtype=dtype, device=device)
-        grad_w = torch.zeros(q, c, dtype=acc, device=device)
-        grad_b = torch.zeros(q, dtype=acc, device=device)
-        head_w = weight.to(dtype)
+        grad_wb_t = torch.zeros(c + 1, q, dtype=acc, device=device)  # [weight | bias] gradient, transposed
+        head_w_t = weight.to(dtype).t().contiguous()  # (C, Q)
     for start, x, z in _chunk_logits(features, weight, bias, dtype, chunk_elements):
         stop = start + len(z)
         t = targets[start:stop]  # (n, 1)
@@ -146,31 +145,44 @@ def _loss_and_grads(features, weight, bias, target, class_weights, chunk_element
             wn = wt / n
             z.mul_(wn / s).scatter_add_(1, t, -wn)  # dL/dz = w_t / N * (softmax - onehot_t), (n, Q)
             dz = z.to(dtype)
-            torch.mm(dz, head_w, out=grad_x[start:stop])
-            grad_w += (dz.t() @ x).to(acc)
-            grad_b += z.sum(dim=0)
+            # Both products are written transposed: with MKL these layouts run 1.4x and 2.8x faster than
+            # dz @ W and dz.t() @ x (2 cores, 775 x 676 chunks). x's column of ones gives the bias gradient.
+            grad_x[start:stop] = (head_w_t @ dz.t()).t()
+            grad_wb_t += (x.t() @ dz).to(acc)
     loss = total / n
     if not with_grad:
         return loss, None
     grad_x = grad_x.view(b, h, w, c).permute(0, 3, 1, 2)  # channels_last strides
     if not features.is_contiguous(memory_format=torch.channels_last):
         grad_x = grad_x.contiguous()
-    return loss, (grad_x, grad_w.to(weight.dtype), None if bias is None else grad_b.to(bias.dtype))
+    grad_b = None if bias is None else grad_wb_t[c].to(bias.dtype)
+    return loss, (grad_x, grad_wb_t[:c].t().contiguous().to(weight.dtype), grad_b)
 
 
 def _chunk_logits(features, weight, bias, dtype, chunk_elements) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
-    """Yield (first pixel, pixel features x (n, C) in `dtype`, logits z (n, Q) in at least float32)
-    for consecutive chunks of the B*H*W pixels; z is a fresh tensor the caller may overwrite."""
+    """Yield (first pixel, x, z) for consecutive chunks of the B*H*W pixels: x (n, C + 1) holds the
+    chunk's features and a column of ones, in `dtype`; z (n, Q) its logits, in at least float32.
+    Both are buffers reused by the next chunk: z may be overwritten, x must not be."""
     c, q = features.shape[1], weight.shape[0]
+    n = features.shape[0] * features.shape[2] * features.shape[3]
     acc = torch.promote_types(dtype, torch.float32)
-    pixels = features.permute(0, 2, 3, 1).reshape(-1, c).to(dtype)  # (N, C); a view if channels_last
-    w_t = weight.to(dtype).t()  # (C, Q)
-    b = None if bias is None else bias.to(dtype)
-    step = pixels_per_chunk(q, features.device, chunk_elements)
-    for start in range(0, len(pixels), step):
-        x = pixels[start : start + step]
-        z = x @ w_t if b is None else torch.addmm(b, x, w_t)
-        yield start, x, z.to(acc)
+    pixels = features.permute(0, 2, 3, 1).reshape(n, c)  # (N, C); a view if channels_last
+    # The bias rides in the product as a last weight column against a column of ones: no separate pass
+    # (on CPU, addmm first copies the bias into every row of the output).
+    bias = torch.zeros(q, dtype=dtype, device=features.device) if bias is None else bias
+    w_t = torch.cat((weight, bias[:, None]), dim=1).to(dtype).t()  # (C + 1, Q)
+    step = max(1, min(n, pixels_per_chunk(q, features.device, chunk_elements)))  # never 0, even for an empty batch
+    x_buf = torch.ones(step, c + 1, dtype=dtype, device=features.device)
+    z_buf = torch.empty(step, q, dtype=acc, device=features.device)
+    for start in range(0, n, step):
+        m = min(step, n - start)
+        x, z = x_buf[:m], z_buf[:m]
+        x[:, :c] = pixels[start : start + m]
+        if dtype == acc:
+            torch.mm(x, w_t, out=z)
+        else:  # bfloat16 product, as autocast runs the conv; softmax in float32
+            z.copy_(x @ w_t)
+        yield start, x, z
 
 
 def _no_autocast(device: torch.device):
