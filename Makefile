@@ -11,6 +11,12 @@ REPORTS ?= reports
 # venv: .venv (or the active virtualenv/conda env) with the packages installed by make env.
 # system: the Python on PATH (or PYTHON=...) as it is, e.g. a GPU machine's own PyTorch; nothing installed.
 ENV ?= venv
+ifneq ($(origin ENV),command line)
+  # sh and ksh read a startup file named by $ENV: an ENV from the environment counts only if it is ours.
+  ifeq ($(filter venv system,$(ENV)),)
+    ENV := venv
+  endif
+endif
 # auto: the exact lock requirements/lock-pyX.Y-PLATFORM.txt when one fits the Python, else the newest
 # versions pyproject.toml allows; none: always the latter; or the path of a lock file.
 LOCK ?= auto
@@ -21,6 +27,8 @@ SYSTEM_PYTHON := $(or $(PYTHON),python3)
 WHEELHOUSE ?= .wheelhouse
 PLATFORM := $(shell uname -s | tr A-Z a-z)-$(shell uname -m)
 
+empty :=
+space := $(empty) $(empty)
 # "3.12" for interpreter $(1), empty if it does not run (a pyenv shim of a version not selected exits 127).
 py_version = $(shell $(1) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 lock_for = $(if $(filter none,$(LOCK)),,$(if $(filter auto,$(LOCK)),$(wildcard requirements/lock-py$(1)-$(PLATFORM).txt),$(LOCK)))
@@ -32,6 +40,12 @@ ifeq ($(ENV),system)
   # The checkout is imported as it is; `make install-wheelhouse` puts the notebook tools beside it.
   WHEEL_SITE := $(WHEELHOUSE)/site-py$(PY_VERSION)
   export PYTHONPATH := $(CURDIR)$(if $(wildcard $(WHEEL_SITE)),:$(abspath $(WHEEL_SITE)))$(if $(PYTHONPATH),:$(PYTHONPATH))
+  # `pip install --target DIR` leaves the packages' data (nbconvert's HTML templates) in DIR/share/jupyter,
+  # where Jupyter looks only if told.
+  JUPYTER_DATA := $(wildcard $(addsuffix /share/jupyter,$(subst :, ,$(PYTHONPATH))))
+  ifneq ($(JUPYTER_DATA),)
+    export JUPYTER_PATH := $(subst $(space),:,$(strip $(JUPYTER_DATA) $(subst :, ,$(JUPYTER_PATH))))
+  endif
   # Every rule that needs the environment checks it instead of installing it.
   ENV_STAMP := system-check
 else ifeq ($(ENV),venv)
@@ -127,7 +141,7 @@ wheelhouse:  ## download the notebook tools' wheels for PYTHON_VERSION into .whe
 	  want=$$(PYTHONPATH=$(CURDIR) $(PYTHON) -m colorize_lib.environment wheelhouse-gaps $$dir $(PYTHON_VERSION) $(WHEELHOUSE_PACKAGES)) || exit 1; \
 	  test -z "$$want" && break; echo "  and, for Python $(PYTHON_VERSION) only:" $$want; \
 	done; test -z "$$want" || { echo "error: $$dir still lacks $$want" >&2; exit 1; }
-	@extra=$$(ls $(WHEELHOUSE)/py$(PYTHON_VERSION) | grep -iE '^($(subst $(eval) ,|,$(strip $(WHEELHOUSE_EXCLUDED))))-' || true); \
+	@extra=$$(ls $(WHEELHOUSE)/py$(PYTHON_VERSION) | grep -iE '^($(subst $(space),|,$(strip $(WHEELHOUSE_EXCLUDED))))-' || true); \
 	  test -z "$$extra" || { echo "error: the wheelhouse pulled in $$extra, which the target machine has" >&2; exit 1; }
 	@echo "wheelhouse $(WHEELHOUSE)/py$(PYTHON_VERSION): $$(ls $(WHEELHOUSE)/py$(PYTHON_VERSION) | wc -l) wheels," \
 	  "$$(du -sm $(WHEELHOUSE)/py$(PYTHON_VERSION) | cut -f1) MiB; carry it with the tree, then: make install-wheelhouse"
