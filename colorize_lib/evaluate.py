@@ -52,7 +52,8 @@ ROW_METRICS = {"psnr_db": "psnr", "ssim": "ssim", "deltaE00": "deltaE00", "color
 # What a results table shows a reader: ours with its interval, gray's gain, the other metrics, the paper.
 RESULT_COLUMNS = ["model", "resolution", "params_M", "best_epoch", "psnr_db", "psnr_db_lo", "psnr_db_hi",
                   "final_epoch_psnr_db", "gray_psnr_db", "delta_vs_gray_db", "delta_vs_gray_db_lo", "delta_vs_gray_db_hi",
-                  "ssim", "deltaE00", "colorfulness", "colorfulness_gap", "auc", "paper_psnr_db"]
+                  "ssim", "deltaE00", "colorfulness", "colorfulness_gap", "auc", "n_seeds", "psnr_db_seed_mean",
+                  "psnr_db_seed_std", "paper_psnr_db"]
 
 
 def _metric_means(per_image: pd.DataFrame, prefix: str = "") -> dict:
@@ -88,6 +89,7 @@ def summary_row(run: Run, per_image: pd.DataFrame, label: str | None = None) -> 
         "psnr_of_mean_mse_db": psnr_of_mean_mse(per_image["psnr"]),
         "gray_psnr_db": per_image["gray_psnr"].mean(),
         **_vs_gray(per_image),
+        **seed_spread([per_image]),  # one seed; notebooks with several replace these three
         "true_colorfulness": per_image["true_colorfulness"].mean(),
         "paper_psnr_db": PAPER_PSNR.get(cfg.model),
         "paper_resolution": PAPER_RESOLUTION.get(cfg.model),
@@ -133,6 +135,15 @@ def with_decode(run: Run, decode: str) -> Run:
     config = run.config.replace(decode=decode)
     task = Task(config, run.task.weights).attach(run.model)
     return Run(config, run.model, task, run.history, run.run_dir, run.device)
+
+
+def seed_spread(per_seed: list[pd.DataFrame]) -> dict:
+    """PSNR over training seeds (one per-view table per seed, same test views): mean and standard
+    deviation of each seed's mean. It measures what another seed would change; the per-image interval
+    of a row measures what other test photos would change. Both are needed to read a difference."""
+    means = np.array([t["psnr"].mean() for t in per_seed])
+    return {"n_seeds": len(means), "psnr_db_seed_mean": float(means.mean()),
+            "psnr_db_seed_std": float(means.std(ddof=1)) if len(means) > 1 else float("nan")}
 
 
 def budget_row(run: Run, per_image: pd.DataFrame, arm: str) -> dict:

@@ -134,6 +134,10 @@ def build_index(reports: Path = REPORTS_DIR) -> Path:
     if table1.exists():
         parts.append("<h2>Table 1</h2><div class='scroll'>"
                      + pd.read_csv(table1).to_html(index=False, float_format="%.2f", na_rep="—") + "</div>")
+    claims = reports / "tables" / "claims.csv"
+    if claims.exists():  # written by notebook 08: each of the paper's claims with our verdict
+        parts.append("<h2>The paper's claims, judged</h2><div class='scroll'>"
+                     + pd.read_csv(claims).to_html(index=False, na_rep="—") + "</div>")
     parts.append("<h2>Tables (CSV)</h2><ul>")
     parts += [f"<li><a href='tables/{e(p.name)}'>{e(p.name)}</a></li>" for p in sorted((reports / "tables").glob("*.csv"))]
     parts.append("</ul><h2>Figures</h2>")

@@ -35,3 +35,16 @@ def test_rows_carry_intervals_over_photos_and_the_paired_gain_over_gray(evaluate
     assert row["delta_vs_gray_db_lo"] <= row["delta_vs_gray_db"] <= row["delta_vs_gray_db_hi"]
     same = compare(per_image, per_image, "a", "a")
     assert same["difference"] == same["difference_lo"] == same["difference_hi"] == 0.0
+
+
+def test_seed_spread_is_over_seed_means():
+    import math
+
+    import pandas as pd
+
+    from colorize_lib.evaluate import seed_spread
+
+    tables = [pd.DataFrame({"image": ["a:whole", "b:whole"], "psnr": [p, p + 2]}) for p in (20.0, 21.0, 22.0)]
+    spread = seed_spread(tables)
+    assert spread == {"n_seeds": 3, "psnr_db_seed_mean": 22.0, "psnr_db_seed_std": 1.0}
+    assert math.isnan(seed_spread(tables[:1])["psnr_db_seed_std"])

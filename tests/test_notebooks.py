@@ -96,6 +96,7 @@ def test_index_page_links_results_with_how_they_ran(smoke_run):
     assert "<h2>Table 1</h2>" in page and "Gray (a=b=0)" in page and "U-Net classification" in page
     assert "href='02_baseline_cnn.html'" in page and "href='tables/table1.csv'" in page
     assert "src='figures/08_four_models.png'" in page
+    assert "The paper's claims, judged" in page
 
 
 def test_training_budget_table_and_figure(smoke_run):
@@ -121,3 +122,20 @@ def test_each_distinct_experiment_trains_once(smoke_run):
     rgb = pd.read_csv(tables / "03_unet_rgb.csv").iloc[0]
     a07 = pd.read_csv(tables / "06_alpha_ablation.csv").set_index("alpha").loc[0.7]
     assert a07["run"] == rgb["run"] and a07["psnr_db"] == rgb["psnr_db"]
+
+
+def test_tables_carry_intervals_over_photos_and_claims_get_verdicts(smoke_run):
+    from colorize_lib.claims import VERDICTS
+
+    tables = smoke_run / "reports" / "tables"
+    table1 = pd.read_csv(tables / "table1.csv")
+    for column in ("psnr_db_lo", "psnr_db_hi", "delta_vs_gray_db_lo", "ssim", "deltaE00", "auc"):
+        assert column in table1
+    models = table1.iloc[:4]
+    # Intervals resample photos: the classifier's row counts its 2 test photos, not its views.
+    assert (models["n_photos"] == 2).all()
+    for name in ("06_alpha_ablation", "07_bin_ablation"):
+        assert {"psnr_db_lo", "psnr_db_hi"} <= set(pd.read_csv(tables / f"{name}.csv"))
+    claims = pd.read_csv(tables / "claims.csv")
+    assert len(claims) >= 12 and set(claims["verdict"]) <= set(VERDICTS)
+    assert {"claim", "where", "ours", "verdict", "why"} <= set(claims)
