@@ -4,8 +4,8 @@ A notebook's training work is counted in *reference seconds*: training images x 
 one image on the project's 2-core CPU (bench/RESULTS.md, cpu profile, 64² crops), scaled by each
 config's resolution and width. A notebook that finished before under the same profile and data
 (this run or an earlier one; times kept in reports/.timings.json) is expected to take what it took;
-the others take OVERHEAD_S plus their work times the measured speed (seconds per reference second
-over the notebooks recorded so far), so a GPU or a busy CPU is accounted for after one notebook.
+the others take OVERHEAD_S plus their work, scaled by how long the recorded notebooks took against
+the same prediction, so a GPU or a busy CPU is accounted for after one notebook.
 """
 
 import json
@@ -86,11 +86,12 @@ def record_timing(reports: Path, key: str, name: str, seconds: float, work: floa
 
 
 def expected_seconds(names: list[str], work: dict[str, float], recorded: dict[str, dict]) -> float:
-    """Seconds the notebooks `names` should take: recorded times where known, else overhead + work x speed."""
-    calibrate = [r for r in recorded.values() if r.get("work", 0) > 0]
-    spent = sum(max(r["seconds"] - OVERHEAD_S, 0.0) for r in calibrate)
-    speed = spent / sum(r["work"] for r in calibrate) if calibrate else 1.0
-    return sum(recorded[n]["seconds"] if n in recorded else OVERHEAD_S + work[n] * speed for n in names)
+    """Seconds the notebooks `names` should take: recorded times where known, else (overhead + work)
+    scaled by how the recorded notebooks compared with the same prediction. One factor for both
+    parts keeps it sane when there is almost no work (smoke profile) or no record at all."""
+    predicted = sum(OVERHEAD_S + r.get("work", 0.0) for r in recorded.values())
+    factor = sum(r["seconds"] for r in recorded.values()) / predicted if recorded else 1.0
+    return sum(recorded[n]["seconds"] if n in recorded else (OVERHEAD_S + work[n]) * factor for n in names)
 
 
 def clock(seconds: float) -> str:
