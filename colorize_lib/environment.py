@@ -25,7 +25,7 @@ PYTHON_RANGE = ((3, 11), (3, 14))  # as pyproject.toml's requires-python: >=3.11
 SCIENCE_MODULES = {"torch": "torch", "torchvision": "torchvision", "numpy": "numpy", "pandas": "pandas",
                    "matplotlib": "matplotlib", "skimage": "scikit-image", "PIL": "pillow"}
 NOTEBOOK_MODULES = {"papermill": "papermill", "nbconvert": "nbconvert", "nbclient": "nbclient",
-                    "ipykernel": "ipykernel"}
+                    "ipykernel": "ipykernel", "tqdm": "tqdm", "psutil": "psutil"}  # the last two: runner, progress
 # What `make wheelhouse` downloads: the notebook tools, and pytest for `make test ENV=system`.
 WHEELHOUSE_MODULES = {**NOTEBOOK_MODULES, "pytest": "pytest"}
 

@@ -4,8 +4,8 @@ A notebook's training work is counted in *reference seconds*: training images x 
 one image on the project's 2-core CPU (bench/RESULTS.md, cpu profile, 64² crops), scaled by each
 config's resolution and width. A notebook that finished before under the same profile and data
 (this run or an earlier one; times kept in reports/.timings.json) is expected to take what it took;
-the others take OVERHEAD_S plus their work times the measured speed (seconds per reference second
-over the notebooks recorded so far), so a GPU or a busy CPU is accounted for after one notebook.
+the others take OVERHEAD_S plus their work, scaled by how long the recorded notebooks took against
+the same prediction, so a GPU or a busy CPU is accounted for after one notebook.
 """
 
 import json
@@ -21,33 +21,25 @@ OVERHEAD_S = 15.0  # kernel start, imports, data loading, evaluation and figures
 DEFAULT_TRAIN_IMAGES = 100  # assumed until notebook 01 has counted the training photos
 
 # ms per training image (forward, backward, Adam) at 64², cpu-profile widths, 2 cores; from
-# bench/RESULTS.md. The classifier adds a per-pixel softmax over its bins, ~0.05 ms per bin per image.
+# bench/RESULTS.md. The classifier adds its fused head and softmax over the bins: about 0.01 ms per bin
+# per image (bench/classifier_speed.py: b = 10 trains at ~0.55x U-Net LAB's rate).
 MS_PER_IMAGE = {"baseline": 5.7, "unet_rgb": 8.5, "unet_lab": 7.9, "unet_classif": 7.9}
-MS_PER_BIN = 0.05
-
-# The experiments each notebook trains (the defaults of notebooks 06 and 07's parameter lists);
-# notebooks not listed train nothing.
-NOTEBOOK_EXPERIMENTS = {
-    "02_baseline_cnn": [("baseline", {})],
-    "03_unet_rgb": [("unet_rgb", {})],
-    "04_unet_lab": [("unet_lab", {})],
-    "05_classification": [("unet_classif", {})],
-    "06_alpha_ablation": [("alpha_ablation", {"alpha": a}) for a in (0.0, 0.3, 0.5, 0.7, 1.0)],
-    "07_bin_ablation": [("bin_ablation", {"bin_size": b}) for b in (5, 10, 15)],
-}
+MS_PER_BIN = 0.01
 
 
 def notebook_work(name: str, profile: str, data: str, train_images: int) -> float:
-    """Reference seconds of training in notebook `name` (0 for notebooks that train nothing)."""
+    """Reference seconds of training in notebook `name` (0 for notebooks that train nothing): every
+    distinct run of the study (`config.study_configs`) counts once, in the notebook that trains it first."""
     # Imported here: they load torch, which `make reproduce`'s final summary has no use for.
-    from .config import PROFILES, make_config
+    from .config import PROFILES, notebook_of, study_configs
     from .quantize import ABGrid
 
     total = 0.0
-    for experiment, overrides in NOTEBOOK_EXPERIMENTS.get(name, []):
-        config = make_config(experiment, profile, data, **overrides)
+    for config in study_configs(profile, data):
+        if notebook_of(config.name) != name:
+            continue
         images = config.samples_per_epoch or train_images
-        cpu_width = PROFILES["cpu"][experiment]["width"]
+        cpu_width = PROFILES["cpu"][config.model]["width"]
         ms = MS_PER_IMAGE[config.model] * (config.width / cpu_width) ** 2
         if config.model == "unet_classif":
             ms += MS_PER_BIN * ABGrid(config.bin_size).n_bins
@@ -86,11 +78,12 @@ def record_timing(reports: Path, key: str, name: str, seconds: float, work: floa
 
 
 def expected_seconds(names: list[str], work: dict[str, float], recorded: dict[str, dict]) -> float:
-    """Seconds the notebooks `names` should take: recorded times where known, else overhead + work x speed."""
-    calibrate = [r for r in recorded.values() if r.get("work", 0) > 0]
-    spent = sum(max(r["seconds"] - OVERHEAD_S, 0.0) for r in calibrate)
-    speed = spent / sum(r["work"] for r in calibrate) if calibrate else 1.0
-    return sum(recorded[n]["seconds"] if n in recorded else OVERHEAD_S + work[n] * speed for n in names)
+    """Seconds the notebooks `names` should take: recorded times where known, else (overhead + work)
+    scaled by how the recorded notebooks compared with the same prediction. One factor for both
+    parts keeps it sane when there is almost no work (smoke profile) or no record at all."""
+    predicted = sum(OVERHEAD_S + r.get("work", 0.0) for r in recorded.values())
+    factor = sum(r["seconds"] for r in recorded.values()) / predicted if recorded else 1.0
+    return sum(recorded[n]["seconds"] if n in recorded else (OVERHEAD_S + work[n]) * factor for n in names)
 
 
 def clock(seconds: float) -> str:

@@ -124,32 +124,10 @@ def run_notebook(notebook: Path, out: Path, profile: str, data: str) -> int:
                     kernel_name="python3", cwd=str(notebook.parent), progress_bar=False,
                     stdout_file=streams[0], stderr_file=streams[1], coalesce_streams=True)
         except KeyboardInterrupt:
-            for s in streams:
-                s.close()
-            partial.unlink(missing_ok=True)
-            log.write("interrupted\n")
-            log.flush()
-            _restore_stderr()
-            print(f"\ninterrupted: {name} stopped; nothing was written under its final name.\n"
-                  f"  finished notebooks are kept; `{resume_command(profile, data, reports)}` runs the rest, "
-                  "resuming an interrupted training from its last epoch", file=sys.stderr, flush=True)
-            # The event loop and kernel sockets are left mid-call: leave without running their cleanup,
-            # which could wait on a kernel that is gone.
-            os._exit(130)
+            _interrupted(name, streams, partial, log, resume_command(profile, data, reports))
         except Exception as e:  # a cell raised, the kernel died, a parameter was refused...
-            for s in streams:
-                s.close()
             where = _failed_cell(e) if isinstance(e, PapermillExecutionError) else f" ({type(e).__name__})"
-            log.write(ANSI.sub("", _describe(e)) + "\n")
-            log.flush()
-            if partial.exists():
-                os.replace(partial, failed)
-            _restore_stderr()
-            _print_tail(log_path)
-            print(f"error: notebook {notebook} failed{where}\n"
-                  f"  executed copy: {failed if failed.exists() else 'none'}  log: {log_path}\n"
-                  f"  after fixing the cause, resume with: {resume_command(profile, data, reports)}",
-                  file=sys.stderr, flush=True)
+            _failed(notebook, e, where, streams, partial, log, log_path, resume_command(profile, data, reports))
             return 1
         for s in streams:
             s.close()
@@ -159,6 +137,40 @@ def run_notebook(notebook: Path, out: Path, profile: str, data: str) -> int:
     if work is not None and not _resumed_partway(seen):  # a resumed run's time says little of a full one
         estimate.record_timing(reports, estimate.run_key(profile, data), name, seconds, work)
     return 0
+
+
+def _interrupted(name: str, streams, partial: Path, log, resume: str) -> None:
+    """After Ctrl-C: the kernel is gone (see _stop_children_on_signal); drop the partial notebook, say
+    how to go on, and exit 130."""
+    for s in streams:
+        s.close()
+    partial.unlink(missing_ok=True)
+    log.write("interrupted\n")
+    log.flush()
+    _restore_stderr()
+    print(f"\ninterrupted: {name} stopped; nothing was written under its final name.\n"
+          f"  finished notebooks are kept; `{resume}` runs the rest, resuming an interrupted training "
+          "from its last epoch", file=sys.stderr, flush=True)
+    # The event loop and kernel sockets are left mid-call: leave without running their cleanup,
+    # which could wait on a kernel that is gone.
+    os._exit(130)
+
+
+def _failed(notebook: Path, e: Exception, where: str, streams, partial: Path, log, log_path: Path,
+            resume: str) -> None:
+    """Keep the executed copy as NAME.failed.ipynb, show the log's tail and what failed where."""
+    for s in streams:
+        s.close()
+    log.write(ANSI.sub("", _describe(e)) + "\n")
+    log.flush()
+    failed = partial.with_name(f"{notebook.stem}.failed.ipynb")
+    if partial.exists():
+        os.replace(partial, failed)
+    _restore_stderr()
+    _print_tail(log_path)
+    print(f"error: notebook {notebook} failed{where}\n"
+          f"  executed copy: {failed if failed.exists() else 'none'}  log: {log_path}\n"
+          f"  after fixing the cause, resume with: {resume}", file=sys.stderr, flush=True)
 
 
 def resume_command(profile: str, data: str, reports: Path) -> str:
