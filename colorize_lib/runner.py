@@ -93,7 +93,7 @@ class KernelStream:
             print(f"{self.name} │ {line}", flush=True)
 
 
-def run_notebook(notebook: Path, out: Path, profile: str, data: str) -> int:
+def run_notebook(notebook: Path, out: Path, profile: str, data: str, seed: int = 0) -> int:
     """Execute `notebook` into `out` (see the module docstring); return the exit status."""
     notebook, out = Path(notebook), Path(out)
     if not notebook.is_file():
@@ -120,14 +120,14 @@ def run_notebook(notebook: Path, out: Path, profile: str, data: str) -> int:
         try:
             with _stop_children_on_signal():
                 papermill.execute_notebook(
-                    str(notebook), str(partial), parameters=dict(profile=profile, data=data),
+                    str(notebook), str(partial), parameters=dict(profile=profile, data=data, seed=seed),
                     kernel_name="python3", cwd=str(notebook.parent), progress_bar=False,
                     stdout_file=streams[0], stderr_file=streams[1], coalesce_streams=True)
         except KeyboardInterrupt:
-            _interrupted(name, streams, partial, log, resume_command(profile, data, reports))
+            _interrupted(name, streams, partial, log, resume_command(profile, data, reports, seed))
         except Exception as e:  # a cell raised, the kernel died, a parameter was refused...
             where = _failed_cell(e) if isinstance(e, PapermillExecutionError) else f" ({type(e).__name__})"
-            _failed(notebook, e, where, streams, partial, log, log_path, resume_command(profile, data, reports))
+            _failed(notebook, e, where, streams, partial, log, log_path, resume_command(profile, data, reports, seed))
             return 1
         for s in streams:
             s.close()
@@ -173,8 +173,10 @@ def _failed(notebook: Path, e: Exception, where: str, streams, partial: Path, lo
           f"  after fixing the cause, resume with: {resume}", file=sys.stderr, flush=True)
 
 
-def resume_command(profile: str, data: str, reports: Path) -> str:
+def resume_command(profile: str, data: str, reports: Path, seed: int = 0) -> str:
     cmd = f"make reproduce PROFILE={shlex.quote(profile)} DATA={shlex.quote(data)}"
+    if seed:
+        cmd += f" SEED={seed}"
     if Path(reports).resolve() != (PROJECT_ROOT / "reports").resolve():
         cmd += f" REPORTS={shlex.quote(str(reports))}"
     return cmd
@@ -361,13 +363,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("out", type=Path, help="executed notebook to write (its .partial and .log go beside it)")
     run.add_argument("--profile", required=True)
     run.add_argument("--data", required=True)
+    run.add_argument("--seed", type=int, default=0, help="the notebooks' seed (photo split, training)")
     finish = sub.add_parser("finish", help="print Table 1 and the index page's path")
     finish.add_argument("reports", type=Path)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     sys.stdout.reconfigure(errors="replace")  # the │ and Δ on a terminal that cannot show them
     try:
         if args.command == "run":
-            return run_notebook(args.notebook, args.out, args.profile, args.data)
+            return run_notebook(args.notebook, args.out, args.profile, args.data, args.seed)
         print_summary(args.reports)
         return 0
     except KeyboardInterrupt:  # before the notebook started: nothing to clean up
