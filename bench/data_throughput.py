@@ -21,7 +21,9 @@ from PIL import Image, ImageOps
 
 from colorize_lib import paths
 from colorize_lib.cache import load_cached
-from colorize_lib.data import BUNDLED_PHOTOS, CropSampler, square_resize, to_float
+from colorize_lib.crops import CropSampler, to_float
+from colorize_lib.sources.bundled import BUNDLED_PHOTOS
+from colorize_lib.validate import square_resize
 from colorize_lib.models import get_model
 from colorize_lib.sources import SourceFiles
 from colorize_lib.sources.folder import folder_files

@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ modules besid
 from memory_budget import GIB, trace_experiment  # noqa: E402
 
 from colorize_lib.config import make_config, study_configs  # noqa: E402
-from colorize_lib.data import CropSampler, ImageSet, load_image_set, test_views  # noqa: E402
+from colorize_lib.crops import CropSampler, test_views  # noqa: E402
+from colorize_lib.data import ImageSet, load_image_set  # noqa: E402
 from colorize_lib.inference import autocast, colorize, eval_batch_size  # noqa: E402
 from colorize_lib.runtime import describe_device, setup  # noqa: E402
 from colorize_lib.train import build, fit  # noqa: E402

@@ -35,7 +35,7 @@ the caching allocator's rounding and fragmentation (typically 5-15% on a conv ne
 `torch.compile` run adds. `need = MARGIN * (max(train, eval) + data) + OVERHEAD_GIB`, with the photos
 `fit` keeps on the GPU as `data`: the uint8 training and test photos and the float32 test views,
 counted for `--train-photos` / `--test-photos` photos (default: the paper's data set). Not counted: the
-one-off float32 copy of all test photos that `data.test_views` makes before training starts.
+one-off float32 copy of all test photos that `crops.test_views` makes before training starts.
 
 Validation (`--validate`): at a small batch and resolution on this CPU, in float32 and in bf16 (real
 CPU autocast), the meta trace of a train step is compared with (a) the same tracker on real CPU

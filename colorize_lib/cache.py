@@ -20,17 +20,36 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from . import paths
-from .data import ImageSet, split_by_group
+from .split import split_by_group
 from .files import atomic_write_text
 from .sources import SourceFiles
 from .validate import (MAX_PIXELS, MIN_SATURATION, NEAR_DUPLICATE_BITS, FileCheck, check_files, mark_duplicates,
                        near_duplicate_groups, reason_code)
+
+@dataclass
+class ImageSet:
+    """Square uint8 photos (N, 3, S, S) per split, with their names."""
+
+    source: str
+    train: torch.Tensor
+    test: torch.Tensor
+    train_names: list[str]
+    test_names: list[str]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    cache_dir: Path | None = None  # the cache folder it was loaded from (holds manifest.csv)
+
+    def to(self, device: torch.device | str) -> "ImageSet":
+        """A copy on `device` (like torch's `.to`, the original is left where it is)."""
+        return dataclasses.replace(self, train=self.train.to(device), test=self.test.to(device))
+
 
 CACHE_VERSION = 1  # bump when validation or resizing changes what a cache holds
 BASE_COLUMNS = ["file", "sha256", "bytes", "width", "height", "saturation", "group", "split", "reason"]

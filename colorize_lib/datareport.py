@@ -5,7 +5,8 @@ import pandas as pd
 import torch
 
 from .color import rgb_to_lab
-from .data import ImageSet, test_views
+from .cache import ImageSet
+from .crops import test_views
 from .metrics import colorfulness, gray_prediction, psnr
 from .quantize import ABGrid
 from .validate import reason_code

@@ -5,11 +5,13 @@ import pandas as pd
 import torch
 
 from .color import AB_SCALE, join_lab, split_lab
-from .data import ImageSet, test_views
+from .cache import ImageSet
+from .crops import test_views, view_names
 from .inference import colorize, eval_batch_size
 from .metrics import colorfulness, gray_prediction, psnr
 from .quality import image_metrics
 from .stats import paired_diff_ci, with_intervals
+from .tasks import Task
 from .models import count_parameters
 from .quantize import ABGrid
 from .reference import MODEL_LABELS, PAPER_ALPHA_PSNR, PAPER_PSNR, PAPER_RESOLUTION
@@ -21,11 +23,6 @@ def predict(run: Run, rgb: torch.Tensor) -> torch.Tensor:
     inference path (batch size, autocast) as its training-time evaluation; returns RGB on the CPU."""
     cfg = run.config
     return colorize(run.model, run.task, rgb.cpu(), eval_batch_size(cfg), cfg.amp).rgb
-
-
-def view_names(names: list[str], views: int) -> list[str]:
-    suffix = ["whole"] + ["top-left", "bottom-left", "top-right", "bottom-right"]
-    return [f"{n}:{suffix[v]}" for n in names for v in range(views)]
 
 
 @torch.no_grad()
@@ -130,8 +127,6 @@ def bin_ceiling_psnr(rgb: torch.Tensor, grid: ABGrid) -> torch.Tensor:
 
 def with_decode(run: Run, decode: str) -> Run:
     """The same trained classifier read out another way (argmax or annealed mean)."""
-    from .tasks import Task
-
     config = run.config.replace(decode=decode)
     task = Task(config, run.task.weights).attach(run.model)
     return Run(config, run.model, task, run.history, run.run_dir, run.device)

@@ -56,7 +56,9 @@ import torch
 from . import distributed
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from .config import ExperimentConfig, notebook_of
-from .data import CropSampler, ImageSet, load_images, test_views
+from .cache import ImageSet
+from .crops import CropSampler, test_views
+from .data import load_images
 from .datareport import ab_frequencies
 from .files import atomic_write_text
 from .inference import autocast, colorize, eval_batch_size
@@ -64,7 +66,7 @@ from .metrics import psnr
 from .models import get_model
 from .paths import CHECKPOINT_DIR
 from .progress import epoch_bar
-from .runtime import configure_threads, pick_device
+from .runtime import configure_threads, pick_device, setup
 from .tasks import Task
 
 CHECK_EVERY = 10  # steps between NaN/inf checks of the loss (each check waits for the GPU)
@@ -121,7 +123,7 @@ def fit(config: ExperimentConfig, data: ImageSet | None = None, run_dir: Path | 
     configure_threads(ctx.local_world)
     log = log if ctx.is_main else _silent
     data = data if data is not None else load_images(config)
-    data.to(device)
+    data = data.to(device)  # a copy: the caller's photos stay where they are
     run_dir = Path(run_dir) if run_dir is not None else run_dir_for(config)
     model, task = build(config, data)
     model = distributed.sync_batchnorm(model, ctx, device).to(device)
@@ -276,8 +278,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config", help="ExperimentConfig JSON file")
     parser.add_argument("--run-dir", type=Path, help="checkpoint folder (default: from the config, see run_dir_for)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    from .runtime import setup
-
     config = ExperimentConfig.load(args.config)
     setup(config.seed, deterministic=True, device=config.device)
     try:

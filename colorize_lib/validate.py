@@ -24,8 +24,6 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .data import square_resize
-
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 MIN_SATURATION = 20.0  # mean HSV saturation on 0-255 below which a photo counts as colourless (paper)
 MAX_PIXELS = 89_478_485  # Pillow's default decompression-bomb limit (about 0.25 GB of RGB)
@@ -159,7 +157,7 @@ def _dhash(image: Image.Image) -> int:
 
 def check_file(path: str | Path, name: str, image_size: int, min_saturation: float = MIN_SATURATION,
                max_pixels: int = MAX_PIXELS, upscale_small: bool = False) -> FileCheck:
-    """Validate one file and, if usable, square-resize it to `image_size` (see `data.square_resize`).
+    """Validate one file and, if usable, square-resize it to `image_size` (see `square_resize`).
     A photo smaller than `image_size` is skipped as too-small, or upscaled (Lanczos) with `upscale_small`,
     as the authors' collection did for small Pexels photos."""
     path = Path(path)
@@ -248,3 +246,13 @@ def near_duplicate_groups(names: list[str], hashes: list[int], max_bits: int = N
         r = root(i)
         label[r] = min(label.get(r, names[i]), names[i])
     return [label[root(i)] for i in range(n)]
+
+
+def square_resize(image: Image.Image, size: int) -> np.ndarray:
+    """Centre-crop a PIL image to a square and resize it (Lanczos) to size x size: (size, size, 3) uint8."""
+    image = image.convert("RGB")
+    w, h = image.size
+    s = min(w, h)
+    left, top = (w - s) // 2, (h - s) // 2
+    image = image.crop((left, top, left + s, top + s)).resize((size, size), Image.Resampling.LANCZOS)
+    return np.asarray(image, dtype=np.uint8)

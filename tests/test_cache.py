@@ -11,7 +11,9 @@ from PIL import Image
 
 from colorize_lib import cache, datareport, paths
 from colorize_lib.cache import cache_dir_for, load_cached, read_manifest
-from colorize_lib.data import BUNDLED_PHOTOS, load_image_set, square_resize
+from colorize_lib.data import load_image_set
+from colorize_lib.sources.bundled import BUNDLED_PHOTOS
+from colorize_lib.validate import square_resize
 from colorize_lib.sources import resolve_source
 from colorize_lib.sources.folder import folder_files
 

@@ -91,7 +91,7 @@ def test_notebook_ablation_defaults_are_the_configs():
 @pytest.mark.parametrize("profile", ["paper", "cpu"])
 def test_stated_budget_arm_is_exactly_the_papers_240_steps(profile):
     from colorize_lib.config import PAPER_STEPS, budget_configs
-    from colorize_lib.data import CropSampler
+    from colorize_lib.crops import CropSampler
 
     arms = budget_configs(profile)
     assert {c.model for _, c in arms} == {"baseline", "unet_rgb"}

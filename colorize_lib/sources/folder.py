@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from ..validate import list_images
-from . import SourceFiles
+from .base import SourceFiles
 
 
 def folder_slug(folder: Path, prefix: str = "folder") -> str:

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 from .. import paths
-from . import SourceFiles
+from .base import SourceFiles
 
 PAPER_REPO = "https://github.com/ADnocap/Recolour-Greyscale"
 PAPER_COMMIT = "5a5259149cbfe2c89f0191bc54a167c6ae24dafc"

@@ -28,7 +28,7 @@ from PIL import Image
 from .. import paths
 from ..files import atomic_path, atomic_write_text
 from ..validate import MIN_SATURATION, ImageRejected, decode_rgb, saturation
-from . import SourceFiles
+from .base import SourceFiles
 from .folder import folder_files
 
 PEXELS_API = "https://api.pexels.com"
