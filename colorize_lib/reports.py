@@ -14,9 +14,8 @@ import pandas as pd
 from . import provenance
 from .config import ExperimentConfig
 from .files import atomic_write_text
-from .paths import REPORTS_DIR, TABLES_DIR
+from .paths import REPORTS_DIR, RUNS_DIR, TABLES_DIR
 
-RUNS_DIR = REPORTS_DIR / "runs"
 
 
 def save_table(frame: pd.DataFrame, name: str, folder: Path = TABLES_DIR) -> Path:

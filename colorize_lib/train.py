@@ -64,7 +64,7 @@ from .files import atomic_write_text
 from .inference import autocast, colorize, eval_batch_size
 from .metrics import psnr
 from .models import get_model
-from .paths import CHECKPOINT_DIR
+from .paths import checkpoint_root
 from .progress import epoch_bar
 from .runtime import configure_threads, pick_device, setup
 from .tasks import Task
@@ -89,7 +89,7 @@ def run_dir_for(config: ExperimentConfig, root: Path | None = None) -> Path:
     """<root>/<model>-<hash of config.identity()>; root defaults to $COLORIZE_CHECKPOINT_DIR, else
     data/checkpoints. The name and profile are labels, not identity: the same experiment asked for by
     two notebooks (05's classifier and 07's b = 10) is one folder, trained once."""
-    root = Path(root if root is not None else os.environ.get("COLORIZE_CHECKPOINT_DIR") or CHECKPOINT_DIR)
+    root = Path(root) if root is not None else checkpoint_root()
     digest = hashlib.sha256(json.dumps(config.identity(), sort_keys=True).encode()).hexdigest()[:10]
     return root / f"{config.model}-{digest}"
 
