@@ -1,6 +1,7 @@
 """A folder seeded with every kind of bad file: notebook 01 names each skipped file and why, and
 notebook 02 trains on the rest (smoke profile, through papermill as `make reproduce` runs it)."""
 
+import pytest
 import os
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from test_validate import photo, png_bytes
 
 from colorize_lib.paths import NOTEBOOKS_DIR
 
+
+pytestmark = pytest.mark.slow  # runs notebooks through papermill
 
 def seed_folder(root):
     root.mkdir()

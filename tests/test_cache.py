@@ -183,6 +183,7 @@ def test_no_usable_image_is_an_error_naming_the_folder(tmp_path):
     assert not (tmp_path / "cache" / cache_dir_for(folder_files(junk), 32).name).exists()
 
 
+@pytest.mark.slow  # validates and caches the bundled photos
 def test_load_image_set_folder_and_bundled(folder, tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "CACHE_DIR", tmp_path / "cache")
     data = load_image_set(f"folder:{folder}", 32)
@@ -237,6 +238,7 @@ def test_upscale_small_keeps_small_photos_in_a_cache_of_its_own(folder, tmp_path
     assert again.skipped == skipped.skipped
 
 
+@pytest.mark.slow  # validates and caches the bundled photos
 def test_load_images_keeps_the_configs_number_of_test_photos():
     from colorize_lib.config import make_config
     from colorize_lib.data import load_images

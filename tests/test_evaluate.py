@@ -8,6 +8,8 @@ from colorize_lib.evaluate import ROW_METRICS, compare, evaluate, gray_row, summ
 from colorize_lib.train import fit
 
 
+pytestmark = pytest.mark.slow  # trains a model
+
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory):
     config = make_config("unet_lab", "smoke", test_views=5, epochs=1)

@@ -6,6 +6,8 @@ from colorize_lib.htmlreport import main, render
 from reportpages import CODE_MARKER, executed_notebook
 
 
+pytestmark = pytest.mark.slow  # renders notebooks with nbconvert
+
 @pytest.fixture
 def page(tmp_path):
     return render(executed_notebook(tmp_path / "09_demo.ipynb"), tmp_path / "09_demo.html").read_text()

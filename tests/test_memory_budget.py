@@ -12,6 +12,8 @@ from colorize_lib.config import make_config
 _PATH = Path(__file__).resolve().parents[1] / "bench" / "memory_budget.py"
 
 
+pytestmark = pytest.mark.slow  # traces whole training steps
+
 @pytest.fixture(scope="module")
 def mb():
     spec = importlib.util.spec_from_file_location("memory_budget", _PATH)

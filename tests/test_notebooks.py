@@ -11,6 +11,8 @@ import pytest
 
 from colorize_lib.paths import NOTEBOOKS_DIR
 
+pytestmark = pytest.mark.slow  # runs every notebook through papermill
+
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 

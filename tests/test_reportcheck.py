@@ -8,7 +8,8 @@ from colorize_lib.htmlreport import render
 from colorize_lib.reportcheck import CHROMIUM, main
 from reportpages import executed_notebook
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")
+pytestmark = [pytest.mark.slow,  # starts a browser
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")]
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ import pytest
 from colorize_lib import reports, rundiff
 
 
+pytestmark = pytest.mark.slow  # runs nbdime
+
 def test_compare_table_matches_rows_by_their_text_columns():
     old = pd.DataFrame(dict(model=["a", "b", "gray"], psnr_db=[20.0, 21.0, 19.0], seconds=[1.0, 2.0, 3.0]))
     new = pd.DataFrame(dict(model=["b", "a", "new"], psnr_db=[21.0, 20.5, 18.0], seconds=[9.0, 9.0, 9.0]))

@@ -49,6 +49,7 @@ def test_a_task_decodes_its_true_target_back_to_the_input(model):
     assert torch.allclose(task.to_rgb(target, x), rgb, atol=2e-3)
 
 
+@pytest.mark.slow  # trains a classifier
 def test_a_classifier_read_out_another_way_shares_its_weights(tmp_path):
     from colorize_lib.data import load_images
     from colorize_lib.evaluate import with_decode

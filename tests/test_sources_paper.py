@@ -14,6 +14,9 @@ from colorize_lib.sources import paper
 from colorize_lib.sources.paper import count_paper_files, fetch_paper, paper_files
 
 
+pytestmark = pytest.mark.slow  # runs git against a local repository
+
+
 def git(cwd: Path, *args: str) -> str:
     cmd = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", *args]
     return subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()

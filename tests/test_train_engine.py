@@ -13,6 +13,8 @@ from colorize_lib.runtime import configure_threads, usable_cores
 from colorize_lib.train import WALL_TIME_COLUMNS, fit, run_dir_for
 
 
+pytestmark = pytest.mark.slow  # trains models
+
 @pytest.fixture(scope="module")
 def data():
     return load_image_set("bundled", 64)
