@@ -23,6 +23,11 @@ PREVIOUS = "previous"
 CHANGES_PAGE = "changes.html"
 # Columns that measure speed, not results: they move between identical runs (train.WALL_TIME_COLUMNS).
 IGNORED_COLUMNS = ("seconds", "images_per_s")
+# Text columns that name *which* run made a row (its checkpoint folder): a new seed or setting gives a
+# new one, and the row is still the same row of the table, so they never key rows.
+NOT_KEYS = ("run",)
+# Text columns that are results, not names (the claims and verdict tables): compared, never keys.
+TEXT_RESULTS = ("ours", "verdict", "why")
 TINY = 1e-9  # tables are written with 4 decimals: anything above this is a real change
 # What a run leaves that `keep_previous` copies: folder under reports/ -> file pattern.
 KEPT = {"notebooks": "[0-9][0-9]_*.ipynb", "tables": "*.csv", "runs": "*.run.json"}
@@ -72,13 +77,16 @@ def compare_table(old: pd.DataFrame, new: pd.DataFrame, tiny: float = TINY,
                   ignore: tuple[str, ...] = IGNORED_COLUMNS) -> pd.DataFrame:
     """Numbers that moved between two versions of one table: columns row, column, old, new, delta.
 
-    Rows are matched on the text columns both versions share (e.g. `model`), numbers compared in the
+    Rows are matched on the text columns both versions share (e.g. `model`; not `run`, which names the
+    checkpoint and changes with any setting), numbers compared in the
     numeric columns both share, except `ignore`. A value counts as moved when |new - old| > `tiny`, or
     when it appeared or vanished (NaN on one side); rows on one side only are listed with column "(row)".
     """
     shared = [c for c in old.columns if c in new.columns]
     is_number = pd.api.types.is_numeric_dtype
-    key = [c for c in shared if not is_number(old[c]) and not is_number(new[c])]
+    text = [c for c in shared if not is_number(old[c]) and not is_number(new[c])]
+    key = [c for c in text if c not in NOT_KEYS + TEXT_RESULTS]
+    compared_text = [c for c in text if c in TEXT_RESULTS]
     numeric = [c for c in shared if c not in ignore and is_number(old[c]) and is_number(new[c])]
     a, b = _keyed(old, key), _keyed(new, key)
     rows = []
@@ -87,6 +95,10 @@ def compare_table(old: pd.DataFrame, new: pd.DataFrame, tiny: float = TINY,
             rows.append(dict(row=_row_label(index), column="(row)", old="present" if index in a.index else "—",
                              new="present" if index in b.index else "—", delta=math.nan))
             continue
+        for column in compared_text:
+            x, y = a.at[index, column], b.at[index, column]
+            if x != y and not (pd.isna(x) and pd.isna(y)):
+                rows.append(dict(row=_row_label(index), column=column, old=x, new=y, delta=math.nan))
         for column in numeric:
             x, y = float(a.at[index, column]), float(b.at[index, column])
             if math.isnan(x) and math.isnan(y):

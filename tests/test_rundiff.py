@@ -66,3 +66,23 @@ def test_keep_previous_then_index_links_the_changes(tmp_path, capsys):
 def test_diff_without_a_previous_run_says_so(tmp_path, capsys):
     assert rundiff.main(["diff", str(tmp_path)]) == 1
     assert "no previous run kept" in capsys.readouterr().err
+
+
+def test_a_row_made_by_another_run_is_the_same_row_with_moved_numbers():
+    from colorize_lib.rundiff import compare_table
+
+    old = pd.DataFrame({"model": ["U-Net LAB"], "run": ["unet_lab-aaaa"], "psnr_db": [20.0]})
+    new = pd.DataFrame({"model": ["U-Net LAB"], "run": ["unet_lab-bbbb"], "psnr_db": [21.5]})
+    moved = compare_table(old, new)
+    assert moved[["column", "old", "new", "delta"]].values.tolist() == [["psnr_db", 20.0, 21.5, 1.5]]
+
+
+def test_a_verdict_that_changed_is_listed_under_its_claim():
+    from colorize_lib.rundiff import compare_table
+
+    old = pd.DataFrame({"claim": ["LAB is best"], "ours": ["1.0 dB [0.5, 1.5]"], "verdict": ["held"]})
+    new = pd.DataFrame({"claim": ["LAB is best"], "ours": ["0.2 dB [-0.3, 0.7]"], "verdict": ["inconclusive"]})
+    moved = compare_table(old, new)
+    assert moved["row"].tolist() == ["LAB is best", "LAB is best"]
+    assert moved[["column", "old", "new"]].values.tolist() == [["ours", "1.0 dB [0.5, 1.5]", "0.2 dB [-0.3, 0.7]"],
+                                                               ["verdict", "held", "inconclusive"]]
