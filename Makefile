@@ -180,7 +180,7 @@ $(REPORTS)/notebooks/%.ipynb: notebooks/%.ipynb $(LIB) $(SETTINGS) | $(ENV_STAMP
 $(REPORTS)/%.html: $(REPORTS)/notebooks/%.ipynb | $(ENV_STAMP)
 	@$(PY) -m colorize_lib.htmlreport $< $@
 
-# Notebook 01 prepares the data the others use; 08 summarises them all.
+# Notebook 01 runs first (it reports the data and warms the cache of its own image size); 08 summarises them all.
 $(filter-out $(REPORTS)/notebooks/01_data.ipynb,$(EXECUTED)): $(REPORTS)/notebooks/01_data.ipynb
 $(REPORTS)/notebooks/08_summary.ipynb: $(filter-out $(REPORTS)/notebooks/08_summary.ipynb,$(EXECUTED))
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .files import atomic_write_text
-from .models import OUTPUT_KIND
+from .models import list_models, model_entry
 
 PROFILE_NAMES = ("smoke", "cpu", "paper", "rehearsal")
 EXPERIMENTS = ("baseline", "unet_rgb", "unet_lab", "unet_classif", "alpha_ablation", "bin_ablation")
@@ -28,7 +28,7 @@ class ExperimentConfig:
     name: str  # a label for people, e.g. "unet_lab" or "alpha_ablation-a0.5"; not part of the run's identity
     model: str  # registry name in colorize_lib.models
     profile: str  # smoke | cpu | paper | rehearsal; a label too (see LABELS)
-    data: str = "bundled"  # data source (see colorize_lib.data)
+    data: str = "bundled"  # data source: bundled | paper | folder:PATH | pexels (see colorize_lib.sources)
     resolution: int = 96  # training and test side length in pixels
     image_size: int = 512  # side of the cached square photos that crops are taken from
     width: int = 64  # base channel count of the model
@@ -61,7 +61,7 @@ class ExperimentConfig:
                 raise TypeError(f"config parameter '{f.name}' must be {kind}, got {type(value).__name__} {value!r}")
             if f.type is float:
                 object.__setattr__(self, f.name, float(value))  # 1 and 1.0 save and compare alike
-        _check(self.model in OUTPUT_KIND, "model", self.model, f"one of {sorted(OUTPUT_KIND)}")
+        _check(self.model in list_models(), "model", self.model, f"one of {list_models()}")
         _check(self.profile in PROFILE_NAMES, "profile", self.profile, f"one of {PROFILE_NAMES}")
         _check(self.loss in LOSSES, "loss", self.loss, f"one of {LOSSES}")
         _check((self.loss == "weighted_ce") == (self.model == "unet_classif"), "loss", self.loss,
@@ -88,7 +88,7 @@ class ExperimentConfig:
 
     @property
     def output_kind(self) -> str:
-        return OUTPUT_KIND[self.model]
+        return model_entry(self.model).output
 
     def replace(self, **changes) -> "ExperimentConfig":
         return dataclasses.replace(self, **changes)

@@ -12,22 +12,36 @@ The paper gives parameter counts, not channel lists; the default widths are the 
 match the paper within 5% (checked in tests/test_models.py).
 """
 
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
 from torch import nn
 
-_REGISTRY: dict[str, Callable[..., nn.Module]] = {}
+from .quantize import ABGrid
 
-# Output kind of each model: what its forward returns and how it is decoded to RGB.
-OUTPUT_KIND = {"baseline": "rgb", "unet_rgb": "rgb", "unet_lab": "ab", "unet_classif": "bins"}
-# Parameter counts the paper reports (classifier: body only, head comes on top).
-PAPER_PARAMS = {"baseline": 4.3e6, "unet_rgb": 4.5e6, "unet_lab": 20.5e6, "unet_classif": 20.5e6}
+OUTPUT_KINDS = ("rgb", "ab", "bins")
 
 
-def register_model(name: str):
+@dataclass(frozen=True)
+class ModelEntry:
+    """A registered model: its builder and the facts other modules need about it."""
+
+    build: Callable[..., nn.Module]
+    output: str  # what forward returns: "rgb" (RGB in [0, 1]), "ab" (AB/128) or "bins" (features for the bin head)
+    paper_params: float  # the parameter count the paper reports (classifier: body only, the head comes on top)
+
+
+_REGISTRY: dict[str, ModelEntry] = {}
+
+
+def register_model(name: str, output: str, paper_params: float):
+    """Register a model builder under `name`, with what it outputs and the paper's parameter count."""
+    if output not in OUTPUT_KINDS:
+        raise ValueError(f"model {name!r}: output must be one of {OUTPUT_KINDS}, got {output!r}")
+
     def wrap(builder):
-        _REGISTRY[name] = builder
+        _REGISTRY[name] = ModelEntry(builder, output, paper_params)
         return builder
 
     return wrap
@@ -37,11 +51,15 @@ def list_models() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_model(name: str, **kwargs) -> nn.Module:
-    """Build a registered model; keyword arguments (e.g. `width`, `n_bins`) override the paper's."""
+def model_entry(name: str) -> ModelEntry:
     if name not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; expected one of {list_models()}")
-    return _REGISTRY[name](**kwargs)
+    return _REGISTRY[name]
+
+
+def get_model(name: str, **kwargs) -> nn.Module:
+    """Build a registered model; keyword arguments (e.g. `width`, `n_bins`) override the paper's."""
+    return model_entry(name).build(**kwargs)
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -92,7 +110,6 @@ class UNet(nn.Module):
         self.ups = nn.ModuleList(Up(ch[k + 1], ch[k]) for k in reversed(range(levels - 1)))
         self.out = nn.Conv2d(ch[0], out_channels, kernel_size=1)
         self.head = {"sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "logits": nn.Identity()}[head]
-        self.divisor = 2 ** (levels - 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 1, H, W) -> (B, C_out, H, W)
         return self.head(self.out(self.features(x)))
@@ -138,27 +155,26 @@ class BaselineCNN(nn.Module):
             if i < len(dec_ch) - 2:
                 dec += [nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
         self.decoder = nn.Sequential(*dec)
-        self.divisor = 16
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 1, H, W) -> (B, 3, H, W) in [0, 1]
         return torch.sigmoid(self.decoder(self.encoder(x)))
 
 
-@register_model("baseline")
+@register_model("baseline", output="rgb", paper_params=4.3e6)
 def baseline(width: int = 64) -> nn.Module:
     return BaselineCNN(width)
 
 
-@register_model("unet_rgb")
+@register_model("unet_rgb", output="rgb", paper_params=4.5e6)
 def unet_rgb(width: int = 49) -> nn.Module:
     return UNet(out_channels=3, width=width, levels=4, head="sigmoid")
 
 
-@register_model("unet_lab")
+@register_model("unet_lab", output="ab", paper_params=20.5e6)
 def unet_lab(width: int = 52) -> nn.Module:
     return UNet(out_channels=2, width=width, levels=5, head="tanh")
 
 
-@register_model("unet_classif")
-def unet_classif(width: int = 52, n_bins: int = 676) -> nn.Module:
+@register_model("unet_classif", output="bins", paper_params=20.5e6)
+def unet_classif(width: int = 52, n_bins: int = ABGrid(10).n_bins) -> nn.Module:
     return UNetClassifier(n_bins=n_bins, width=width, levels=5)

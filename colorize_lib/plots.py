@@ -1,5 +1,6 @@
-"""Figures. Each function takes data (and `ax=None`), returns the figure and never calls plt.show();
-`save_figure` writes PNGs into reports/figures/ at a fixed dpi."""
+"""Figures. Each function takes data, returns the figure and never calls plt.show(); the single-panel
+ones also take `ax=` to draw into a panel of a larger figure. `save_figure` writes PNGs into
+reports/figures/ at a fixed dpi."""
 
 from pathlib import Path
 

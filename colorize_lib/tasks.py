@@ -49,7 +49,6 @@ class Task:
 
     def set_frequencies(self, freq: torch.Tensor) -> torch.Tensor:
         """Class weights from the training set's bin frequencies (bins only)."""
-        self.frequencies = freq
         self.weights = class_weights(freq, self.config.class_weight_mix)
         return self.weights
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from colorize_lib.models import OUTPUT_KIND, PAPER_PARAMS, count_parameters, get_model, list_models
+from colorize_lib.models import count_parameters, get_model, list_models, model_entry
 
 
 def test_registry_lists_the_four_models():
@@ -16,7 +16,7 @@ def test_paper_parameter_count_within_5_percent(name):
     n = count_parameters(model)
     if name == "unet_classif":
         n -= sum(p.numel() for p in model.out.parameters())  # the paper counts the body, head on top
-    assert abs(n - PAPER_PARAMS[name]) / PAPER_PARAMS[name] < 0.05, n
+    assert abs(n - model_entry(name).paper_params) / model_entry(name).paper_params < 0.05, n
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -24,17 +24,17 @@ def test_forward_backward_small(name):
     torch.manual_seed(0)
     model = get_model(name, width=4)
     x = torch.rand(2, 1, 32, 32)
-    if OUTPUT_KIND[name] == "bins":
+    if model_entry(name).output == "bins":
         assert model(x).shape == (2, 4, 32, 32)  # forward gives the body's features; the task applies the head
         out = model.logits(x)
     else:
         out = model(x)
-    channels = {"rgb": 3, "ab": 2, "bins": 676}[OUTPUT_KIND[name]]
+    channels = {"rgb": 3, "ab": 2, "bins": 676}[model_entry(name).output]
     assert out.shape == (2, channels, 32, 32)
     assert torch.isfinite(out).all()
-    if OUTPUT_KIND[name] == "rgb":
+    if model_entry(name).output == "rgb":
         assert out.min() >= 0 and out.max() <= 1
-    if OUTPUT_KIND[name] == "ab":
+    if model_entry(name).output == "ab":
         assert out.abs().max() <= 1
     out.float().mean().backward()
     grads = [p.grad for p in model.parameters()]
