@@ -31,7 +31,8 @@ NOTEBOOK_EXPERIMENTS = {
     "02_baseline_cnn": [("baseline", {})],
     "03_unet_rgb": [("unet_rgb", {})],
     "04_unet_lab": [("unet_lab", {})],
-    "05_classification": [("unet_classif", {})],
+    "05_classification": [("unet_classif", {}),  # the paper's classifier and the field's (config.field_classifier_config)
+                          ("unet_classif", {"bins": "in_gamut", "targets": "soft", "prior_sigma": 5.0})],
     "06_alpha_ablation": [("alpha_ablation", {"alpha": a}) for a in (0.0, 0.3, 0.5, 0.7, 1.0)],
     "07_bin_ablation": [("bin_ablation", {"bin_size": b}) for b in (5, 10, 15)],
 }
@@ -50,7 +51,7 @@ def notebook_work(name: str, profile: str, data: str, train_images: int) -> floa
         cpu_width = PROFILES["cpu"][experiment]["width"]
         ms = MS_PER_IMAGE[config.model] * (config.width / cpu_width) ** 2
         if config.model == "unet_classif":
-            ms += MS_PER_BIN * ABGrid(config.bin_size).n_bins
+            ms += MS_PER_BIN * ABGrid(config.bin_size, in_gamut=config.bins == "in_gamut").n_bins
         total += images * config.epochs * ms * (config.resolution / 64) ** 2 / 1000
     return total
 
