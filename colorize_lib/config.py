@@ -21,6 +21,8 @@ NOTEBOOK_OF = {"baseline": "02_baseline_cnn", "unet_rgb": "03_unet_rgb", "unet_l
                "bin_ablation": "07_bin_ablation", "budget": "06_alpha_ablation"}
 LOSSES = ("mixed", "weighted_ce")
 DECODES = ("argmax", "annealed_mean")
+BIN_SETS = ("full", "in_gamut")
+TARGETS = ("hard", "soft")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,12 @@ class ExperimentConfig:
     class_weight_mix: float = 0.5  # lambda of the class rebalancing (0 = plain 1/p over seen bins)
     decode: str = "argmax"  # classifier decoding: argmax (paper) | annealed_mean (Zhang et al.)
     temperature: float = 0.38  # annealed-mean temperature
+    # The classifier as Zhang et al. (2016) train it; the defaults are the paper's (FACTS section 4).
+    bins: str = "full"  # full (paper: every grid bin) | in_gamut (only bins sRGB reaches; Zhang: 313)
+    targets: str = "hard"  # hard (paper: the nearest bin) | soft (Gaussian over the nearest bins; Zhang)
+    prior_sigma: float = 0.0  # Gaussian smoothing of the bin prior before rebalancing, AB units (Zhang: 5)
+    soft_neighbours: int = 5  # bins a soft target spreads over (Zhang: 5)
+    soft_sigma: float = 5.0  # width of the soft target's Gaussian, AB units (Zhang: 5)
     samples_per_epoch: int = 0  # training crops per epoch; 0 = one pass over the training photos
     crop_scale: float = 1.0  # smallest random crop side as a fraction of image_size (1 = whole photo)
     test_views: int = 1  # 1 = whole test photo; 5 adds the four corner crops at half size
@@ -80,6 +88,15 @@ class ExperimentConfig:
         _check(1 <= self.bin_size <= 128, "bin_size", self.bin_size, "in [1, 128]")
         _check(0 <= self.class_weight_mix <= 1, "class_weight_mix", self.class_weight_mix, "in [0, 1]")
         _check(self.temperature > 0, "temperature", self.temperature, "> 0")
+        _check(self.bins in BIN_SETS, "bins", self.bins, f"one of {BIN_SETS}")
+        _check(self.targets in TARGETS, "targets", self.targets, f"one of {TARGETS}")
+        _check(self.prior_sigma >= 0, "prior_sigma", self.prior_sigma, ">= 0 (0 = no smoothing)")
+        _check(1 <= self.soft_neighbours <= 25, "soft_neighbours", self.soft_neighbours, "in [1, 25]")
+        _check(self.soft_sigma > 0, "soft_sigma", self.soft_sigma, "> 0")
+        classifier_only = {k: getattr(self, k) for k in ("bins", "targets", "prior_sigma")
+                           if getattr(self, k) != _default(k)}
+        _check(self.model == "unet_classif" or not classifier_only, "model", self.model,
+               f"'unet_classif' for the classifier settings {classifier_only}")
         _check(self.samples_per_epoch >= 0, "samples_per_epoch", self.samples_per_epoch, ">= 0")
         _check(0 < self.crop_scale <= 1, "crop_scale", self.crop_scale, "in (0, 1]")
         _check(self.test_views in (1, 5), "test_views", self.test_views, "1 or 5")
@@ -99,7 +116,8 @@ class ExperimentConfig:
     def identity(self) -> dict:
         """What the run learns from: every setting but the labels and the ones a resumed run may change.
         Two configs with the same identity are the same experiment and share one run."""
-        return {k: v for k, v in self.to_dict().items() if k not in LABELS + RESUMABLE}
+        return {k: v for k, v in self.to_dict().items()
+                if k not in LABELS + RESUMABLE and not (k in ADDED_LATER and v == _default(k))}
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -133,6 +151,13 @@ class ExperimentConfig:
 LABELS = ("name", "profile")
 # Settings that may change between a run and its resumption without changing what is learned.
 RESUMABLE = ("device", "compile")
+# Settings added after runs were made: at their defaults they are left out of the identity, so a run
+# folder (keyed by its hash) made before they existed is still found; any other value is part of it.
+ADDED_LATER = ("bins", "targets", "prior_sigma", "soft_neighbours", "soft_sigma")
+
+
+def _default(name: str):
+    return ExperimentConfig.__dataclass_fields__[name].default
 
 
 def _check(ok: bool, name: str, value, expected: str) -> None:
@@ -196,6 +221,7 @@ def study_configs(profile: str, data: str = "bundled") -> list[ExperimentConfig]
     configs += [make_config("alpha_ablation", profile, data, alpha=a, name=f"alpha_ablation-a{a:g}") for a in ALPHAS]
     configs += [make_config("bin_ablation", profile, data, bin_size=b, name=f"bin_ablation-b{b}") for b in BIN_SIZES]
     configs += [c for _, c in budget_configs(profile, data)]
+    configs += [field_classifier_config(profile, data)]
     distinct: dict[str, ExperimentConfig] = {}
     for c in configs:
         distinct.setdefault(json.dumps(c.identity(), sort_keys=True), c)
@@ -231,6 +257,13 @@ def budget_configs(profile: str, data: str = "bundled", **overrides) -> list[tup
             out.append((arm, make_config(model, profile, data, **dict(
                 overrides, name=f"budget-{model}-{tag}", lr=lr, epochs=epochs, samples_per_epoch=samples))))
     return out
+
+
+def field_classifier_config(profile: str, data: str = "bundled", **overrides) -> ExperimentConfig:
+    """The classifier as the field trains it (Zhang et al. 2016), notebook 05: in-gamut bins, soft targets
+    and a smoothed prior, with the paper classifier's budget and everything else."""
+    settings = dict(bins="in_gamut", targets="soft", prior_sigma=5.0, name="unet_classif-field")
+    return make_config("unet_classif", profile, data, **dict(settings, **overrides))
 
 
 def notebook_of(name: str) -> str:

@@ -42,7 +42,7 @@ def notebook_work(name: str, profile: str, data: str, train_images: int) -> floa
         cpu_width = PROFILES["cpu"][config.model]["width"]
         ms = MS_PER_IMAGE[config.model] * (config.width / cpu_width) ** 2
         if config.model == "unet_classif":
-            ms += MS_PER_BIN * ABGrid(config.bin_size).n_bins
+            ms += MS_PER_BIN * ABGrid(config.bin_size, in_gamut=config.bins == "in_gamut").n_bins
         total += images * config.epochs * ms * (config.resolution / 64) ** 2 / 1000
     return total
 

@@ -125,11 +125,37 @@ def bin_ceiling_psnr(rgb: torch.Tensor, grid: ABGrid) -> torch.Tensor:
     return psnr(join_lab(x, snapped), rgb)
 
 
-def with_decode(run: Run, decode: str) -> Run:
-    """The same trained classifier read out another way (argmax or annealed mean)."""
-    config = run.config.replace(decode=decode)
+def with_decode(run: Run, decode: str, **changes) -> Run:
+    """The same trained classifier read out another way (argmax or annealed mean, e.g. temperature=0.2)."""
+    config = run.config.replace(decode=decode, **changes)
     task = Task(config, run.task.weights).attach(run.model)
     return Run(config, run.model, task, run.history, run.run_dir, run.device)
+
+
+# Zhang et al.'s annealed-mean temperatures (their Fig. 5); 0 stands for the argmax, the paper's decoding.
+TEMPERATURES = (1.0, 0.77, 0.58, 0.38, 0.29, 0.14, 0.0)
+
+
+@torch.no_grad()
+def temperature_sweep(run: Run, data: ImageSet, temperatures: tuple[float, ...] = TEMPERATURES) -> pd.DataFrame:
+    """The same trained classifier decoded at each temperature (0 = argmax) on the run's test views: one
+    row per T with the mean PSNR (dB), colourfulness, colourfulness gap and ΔE00 over the views, and gray's
+    PSNR on the same views. T = 1 is the plain mean of the predicted distribution, T -> 0 its mode."""
+    if run.task.kind != "bins":
+        raise ValueError(f"temperature_sweep needs a classifier run, got model {run.config.model!r}")
+    if any(not t >= 0 for t in temperatures):
+        raise ValueError(f"temperatures must be >= 0 (0 = argmax), got {temperatures}")
+    cfg = run.config
+    views = test_views(data.test.to(run.device), cfg.resolution, cfg.test_views)
+    gray = image_metrics(gray_prediction(views), views)["psnr"].mean()
+    rows = []
+    for t in temperatures:
+        decoded = with_decode(run, "argmax") if t == 0 else with_decode(run, "annealed_mean", temperature=t)
+        metrics = image_metrics(predict(decoded, views).to(run.device), views)
+        rows.append({"temperature": t, "decode": "argmax" if t == 0 else "annealed_mean", "experiment": cfg.name,
+                     **{k: float(metrics[k].mean()) for k in ("psnr", "colorfulness", "colorfulness_gap", "deltaE00")},
+                     "gray_psnr": float(gray)})
+    return pd.DataFrame(rows)
 
 
 def seed_spread(per_seed: list[pd.DataFrame]) -> dict:

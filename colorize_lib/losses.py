@@ -1,4 +1,5 @@
-"""Training objectives: the paper's alpha-mix of MSE and L1, and class-weighted cross-entropy."""
+"""Training objectives: the paper's alpha-mix of MSE and L1, class-weighted cross-entropy against hard or
+soft targets, and the class weights (optionally from a smoothed prior, as Zhang et al. 2016)."""
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +28,38 @@ def class_weights(freq: torch.Tensor, mix: float = 0.5) -> torch.Tensor:
     w[seen] = 1.0 / ((1.0 - mix) * freq[seen] + mix / q)
     w = w / (freq * w).sum()
     return w.float()
+
+
+# Gaussian kernels are cut at this many sigmas, as scipy.ndimage.gaussian_filter's default `truncate`
+# (Zhang et al. smooth their prior with it): beyond it a bin gets nothing, not float64 underflow.
+KERNEL_TRUNCATE = 4.0
+
+
+def smooth_prior(freq: torch.Tensor, centres: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Bin frequencies (Q,) spread by a Gaussian of `sigma` AB units over the bin centres (Q, 2), each
+    bin's mass shared among the bins within 4 sigma of it, so the total stays 1. sigma = 0: unchanged.
+    Over a full square grid away from its edges this is a 2-D Gaussian filter of the histogram."""
+    if not sigma >= 0:
+        raise ValueError(f"prior smoothing sigma must be >= 0 (AB units), got {sigma}")
+    if freq.shape != (len(centres),):
+        raise ValueError(f"freq must have shape (Q,) = ({len(centres)},) to match the bin centres, got {tuple(freq.shape)}")
+    if sigma == 0:
+        return freq
+    d2 = torch.cdist(centres.double(), centres.double()).square()  # (Q, Q)
+    kernel = torch.exp(-d2 / (2.0 * sigma**2)) * (d2 <= (KERNEL_TRUNCATE * sigma) ** 2)
+    kernel = kernel / kernel.sum(dim=1, keepdim=True)  # row i: where bin i's mass goes
+    return (freq.double() @ kernel).to(freq.dtype)
+
+
+def soft_weighted_cross_entropy(logits: torch.Tensor, index: torch.Tensor, mass: torch.Tensor,
+                                weights: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy against a soft target given sparsely -- `index` (B, H, W, K) bins, nearest first, and
+    `mass` (B, H, W, K) summing to 1 per pixel -- weighted by the class weight of the nearest bin,
+    averaged over pixels. The reference for the fused loss: it builds the dense (B, Q, H, W) target."""
+    logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+    target = torch.zeros_like(logits.movedim(1, -1)).scatter_add_(-1, index, mass.to(logits.dtype))
+    per_pixel = -(target.movedim(-1, 1) * torch.log_softmax(logits, dim=1)).sum(dim=1)  # (B, H, W)
+    return (per_pixel * weights.to(logits.device)[index[..., 0]]).mean()
 
 
 def weighted_cross_entropy(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

@@ -88,3 +88,24 @@ def save_figure(fig, name: str, folder: Path = FIGURES_DIR) -> Path:
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=DPI, bbox_inches="tight")
     return path
+
+
+def plot_temperature_sweep(sweeps: dict[str, pd.DataFrame], marks: dict[str, float] | None = None):
+    """PSNR and colourfulness against the annealed-mean temperature (`evaluate.temperature_sweep` tables),
+    a line per model, T = 0 being the argmax; gray's PSNR dashed; `marks` {label: T} as dotted verticals
+    (e.g. the paper's argmax at 0 and Zhang's 0.38)."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for name, sweep in sweeps.items():
+        s = sweep.sort_values("temperature")
+        for ax, col in zip(axes, ("psnr", "colorfulness")):
+            ax.plot(s["temperature"], s[col], marker="o", ms=3, label=name)
+    gray = next(iter(sweeps.values()))["gray_psnr"].iloc[0]
+    axes[0].axhline(gray, color="gray", ls="--", lw=1, label="gray (a=b=0)")
+    for i, (label, t) in enumerate((marks or {}).items()):
+        for ax in axes:
+            ax.axvline(t, color=f"C{len(sweeps) + i}", ls=":", lw=1.2, label=label)
+    for ax, title in zip(axes, ("test PSNR (dB)", "colourfulness (Hasler-Süsstrunk)")):
+        ax.set_xlabel("temperature T (0 = argmax)"), ax.set_title(title, fontsize=10), ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

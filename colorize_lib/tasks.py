@@ -8,6 +8,9 @@ All three kinds take L/100 (B, 1, H, W) as input:
         (paper) or annealed mean (Zhang et al.), RGB = Lab(L, decoded AB). The full logits
         (B, Q, H, W), Q up to 2704, are never held. Without a head attached, `loss` and `decode_ab`
         take full logits instead (the reference path, for small inputs).
+        The config's `bins`, `targets` and `prior_sigma` give Zhang et al.'s variant: in-gamut classes
+        only, soft targets (a pair (indices, weights) of shape (B, H, W, K) in place of the (B, H, W)
+        indices) and class weights from a smoothed prior.
 """
 
 import torch
@@ -16,7 +19,7 @@ from torch import nn
 from .color import AB_SCALE, join_lab, split_lab
 from .config import ExperimentConfig
 from .fused_head import fused_weighted_cross_entropy, head_argmax, head_softmax_mean
-from .losses import class_weights, mixed_loss, weighted_cross_entropy
+from .losses import class_weights, mixed_loss, smooth_prior, soft_weighted_cross_entropy, weighted_cross_entropy
 from .quantize import ABGrid
 
 
@@ -24,7 +27,7 @@ class Task:
     def __init__(self, config: ExperimentConfig, weights: torch.Tensor | None = None):
         self.config = config
         self.kind = config.output_kind
-        self.grid = ABGrid(config.bin_size) if self.kind == "bins" else None
+        self.grid = ABGrid(config.bin_size, in_gamut=config.bins == "in_gamut") if self.kind == "bins" else None
         self.weights = weights  # (Q,) class weights, bins only
         self.head: nn.Conv2d | None = None  # the classifier's 1x1 head, from `attach`
         self.chunk_elements: int | None = None  # logits per chunk; None: fused_head's default for the device
@@ -48,22 +51,29 @@ class Task:
         return kwargs
 
     def set_frequencies(self, freq: torch.Tensor) -> torch.Tensor:
-        """Class weights from the training set's bin frequencies (bins only)."""
-        self.weights = class_weights(freq, self.config.class_weight_mix)
+        """Class weights from the training set's bin frequencies (bins only), smoothed first when the
+        config's `prior_sigma` > 0 (Zhang et al.: 5)."""
+        prior = smooth_prior(freq, self.grid.centres, self.config.prior_sigma)
+        self.weights = class_weights(prior, self.config.class_weight_mix)
         return self.weights
 
-    def inputs_targets(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def inputs_targets(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | tuple[torch.Tensor, torch.Tensor]]:
         """RGB batch -> (model input L/100, target in the model's output space)."""
         x, ab = split_lab(rgb)
         if self.kind == "rgb":
             return x, rgb
         if self.kind == "ab":
             return x, ab
-        return x, self.grid.encode(ab * AB_SCALE)  # exact: AB_SCALE is a power of two
+        ab = ab * AB_SCALE  # exact: AB_SCALE is a power of two
+        if self.config.targets == "soft":
+            return x, self.grid.soft_encode(ab, self.config.soft_neighbours, self.config.soft_sigma)
+        return x, self.grid.encode(ab)
 
     def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self.kind == "bins":
             if self.head is None:
+                if isinstance(target, tuple):
+                    return soft_weighted_cross_entropy(self._full_logits(output), *target, self.weights)
                 return weighted_cross_entropy(self._full_logits(output), target, self.weights)
             return fused_weighted_cross_entropy(output, self.head.weight.flatten(1), self.head.bias, target,
                                                 self.weights, self.chunk_elements)

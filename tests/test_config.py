@@ -4,7 +4,8 @@ import torch
 
 import pytest
 
-from colorize_lib.config import ALPHAS, BIN_SIZES, EXPERIMENTS, PROFILES, ExperimentConfig, make_config, study_configs
+from colorize_lib.config import (ALPHAS, BIN_SIZES, EXPERIMENTS, PROFILES, ExperimentConfig, field_classifier_config,
+                                 make_config, notebook_of, study_configs)
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -71,11 +72,13 @@ def test_study_counts_each_distinct_experiment_once():
     names = [c.name for c in study_configs("smoke")]
     # alpha 0.7 is 03's U-Net RGB and b = 10 is 05's classifier in the smoke and paper profiles.
     # + 2 budget arms x 2 models: the third arm of each model is its Table 1 run (smoke: lr 1e-3).
-    assert len(names) == 14 and "alpha_ablation-a0.7" not in names and "bin_ablation-b10" not in names
-    assert sum(not n.startswith("budget-") for n in names) == 10  # 12 table rows, 10 runs
+    # + notebook 05's field classifier (in-gamut bins, soft targets, smoothed prior).
+    assert len(names) == 15 and "alpha_ablation-a0.7" not in names and "bin_ablation-b10" not in names
+    assert names[-1] == "unet_classif-field"
+    assert sum(not n.startswith("budget-") for n in names) == 11  # 12 table rows + the field run, 11 runs
     # paper: the stated arm is Table 1's run (20 epochs of 5,882 images, batch 512, lr 1e-4).
-    assert len(study_configs("paper")) == 14 and "budget-baseline-stated" not in [c.name for c in study_configs("paper")]
-    assert len(study_configs("cpu")) == 18  # the cpu profile's ablations and arms are their own runs
+    assert len(study_configs("paper")) == 15 and "budget-baseline-stated" not in [c.name for c in study_configs("paper")]
+    assert len(study_configs("cpu")) == 19  # the cpu profile's ablations and arms are their own runs
 
 
 def test_notebook_ablation_defaults_are_the_configs():
@@ -104,3 +107,39 @@ def test_stated_budget_arm_is_exactly_the_papers_240_steps(profile):
     paper = dict((c.name, c) for _, c in budget_configs("paper"))
     stated = paper["budget-unet_rgb-stated"]
     assert (stated.batch_size, stated.epochs, stated.samples_per_epoch, stated.resolution) == (512, 20, 5882, 96)
+
+
+# The run folder of the paper's classifier before the field's settings existed (smoke and cpu, bundled):
+# run folders are keyed by the identity's hash, so these must not move.
+KNOWN_RUN_DIRS = {"smoke": "unet_classif-3271384499", "cpu": "unet_classif-be962253db",
+                  "paper": "unet_classif-784b617833"}
+
+
+@pytest.mark.parametrize("profile", sorted(KNOWN_RUN_DIRS))
+def test_paper_classifier_keeps_its_run_folder(profile, tmp_path):
+    from colorize_lib.train import run_dir_for
+
+    assert run_dir_for(make_config("unet_classif", profile), tmp_path).name == KNOWN_RUN_DIRS[profile]
+
+
+def test_field_settings_at_their_defaults_leave_identity_unchanged():
+    paper = make_config("unet_classif", "cpu")
+    assert not {"bins", "targets", "prior_sigma", "soft_neighbours", "soft_sigma"} & set(paper.identity())
+    assert paper.to_dict()["bins"] == "full" and paper.to_dict()["targets"] == "hard"
+    field = field_classifier_config("cpu")
+    assert field.identity() == dict(paper.identity(), bins="in_gamut", targets="soft", prior_sigma=5.0)
+    assert field.name == "unet_classif-field" and notebook_of(field.name) == "05_classification"
+    assert make_config("unet_classif", "cpu", soft_sigma=3.0).identity()["soft_sigma"] == 3.0
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("bins", "gamut", "one of"), ("targets", "fuzzy", "one of"), ("prior_sigma", -1.0, ">= 0"),
+    ("soft_neighbours", 0, r"in \[1, 25\]"), ("soft_sigma", 0.0, "> 0")])
+def test_field_settings_are_checked(key, value, message):
+    with pytest.raises(ValueError, match=f"'{key}' = .*{message}"):
+        make_config("unet_classif", "smoke", **{key: value})
+
+
+def test_field_settings_belong_to_the_classifier():
+    with pytest.raises(ValueError, match="'unet_classif' for the classifier settings"):
+        make_config("unet_lab", "smoke", targets="soft")

@@ -50,3 +50,23 @@ def test_seed_spread_is_over_seed_means():
     spread = seed_spread(tables)
     assert spread == {"n_seeds": 3, "psnr_db_seed_mean": 22.0, "psnr_db_seed_std": 1.0}
     assert math.isnan(seed_spread(tables[:1])["psnr_db_seed_std"])
+
+
+def test_temperature_sweep_decodes_one_field_classifier_at_every_temperature(tmp_path):
+    from colorize_lib.config import field_classifier_config
+    from colorize_lib.evaluate import TEMPERATURES, temperature_sweep, with_decode
+
+    config = field_classifier_config("smoke", epochs=1)
+    images = load_images(config)
+    run = fit(config, images, tmp_path / "run", log=lambda *_: None)
+    assert run.model.out.out_channels == run.task.grid.n_bins < 300  # in-gamut classes only
+    sweep = temperature_sweep(run, images)
+    assert sweep["temperature"].tolist() == list(TEMPERATURES)
+    assert sweep["decode"].tolist() == ["annealed_mean"] * 6 + ["argmax"]
+    assert sweep[["psnr", "colorfulness", "colorfulness_gap", "deltaE00"]].notna().all().all()
+    assert sweep["gray_psnr"].nunique() == 1
+    # The argmax row is the run as trained (decode argmax); T = 0.38 is the annealed-mean readout.
+    argmax = evaluate(run, images)["psnr"].mean()
+    annealed = evaluate(with_decode(run, "annealed_mean"), images)["psnr"].mean()
+    assert sweep["psnr"].iloc[-1] == pytest.approx(argmax)
+    assert sweep.set_index("temperature").loc[0.38, "psnr"] == pytest.approx(annealed)

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from colorize_lib.config import make_config
 from colorize_lib.fused_head import fused_weighted_cross_entropy, head_argmax, head_softmax_mean, pixels_per_chunk
-from colorize_lib.losses import weighted_cross_entropy
+from colorize_lib.losses import soft_weighted_cross_entropy, weighted_cross_entropy
 from colorize_lib.models import get_model
 from colorize_lib.tasks import Task
 
@@ -160,3 +160,53 @@ def test_bf16_autocast_gives_finite_gradients_in_the_input_dtypes():
     assert all(torch.isfinite(t).all() for t in (loss.detach(), f.grad, w.grad, b.grad))
     # bf16 products: the value agrees with float32 to bf16 precision (~3 significant digits).
     assert float(loss.detach()) == pytest.approx(float(reference(features, weight, bias, target, class_w)), rel=2e-2)
+
+
+def soft_problem(q=50, k=5, seed=1):
+    """`problem`'s features and head with a soft target: k distinct bins per pixel and masses summing to 1."""
+    features, weight, bias, _, class_w = problem(q=q, seed=seed)
+    g = torch.Generator().manual_seed(seed)
+    b, _, h, w = features.shape
+    index = torch.rand(b, h, w, q, generator=g).argsort(dim=-1)[..., :k]  # k distinct bins per pixel
+    index[0, 0, 0, 0] = 0  # a zero-weight nearest bin
+    mass = torch.rand(b, h, w, k, generator=g, dtype=torch.float64)
+    return features, weight, bias, (index, mass / mass.sum(-1, keepdim=True)), class_w
+
+
+def soft_reference(features, weight, bias, target, class_w):
+    logits = F.conv2d(features, weight[:, :, None, None], bias)
+    return soft_weighted_cross_entropy(logits, *target, class_w)
+
+
+@pytest.mark.parametrize("chunk_elements", [350, 10**6])
+def test_fused_soft_loss_and_gradients_equal_dense_reference(chunk_elements):
+    features, weight, bias, target, class_w = soft_problem()
+    want, want_grads = loss_and_grads(soft_reference, features, weight, bias, target, class_w)
+    got, got_grads = loss_and_grads(
+        lambda f, w, b, t, cw: fused_weighted_cross_entropy(f, w, b, t, cw, chunk_elements),
+        features, weight, bias, target, class_w)
+    assert got.dtype == torch.float64
+    assert float(got.detach()) == pytest.approx(float(want.detach()), rel=REL)
+    for g, w in zip(got_grads, want_grads):
+        assert_rel(g, w)
+    # No grad mode (evaluation) gives the same loss.
+    with torch.no_grad():
+        assert float(fused_weighted_cross_entropy(features, weight, bias, target, class_w, chunk_elements)) == \
+            pytest.approx(float(want.detach()), rel=REL)
+
+
+def test_soft_target_with_all_mass_on_one_bin_is_the_hard_loss():
+    features, weight, bias, target, class_w = problem()
+    index = torch.stack((target, (target + 1) % 50), dim=-1)
+    mass = torch.zeros(index.shape, dtype=torch.float64)
+    mass[..., 0] = 1.0
+    soft = fused_weighted_cross_entropy(features, weight, bias, (index, mass), class_w)
+    assert float(soft) == pytest.approx(float(reference(features, weight, bias, target, class_w)), rel=REL)
+
+
+def test_soft_target_shapes_are_checked():
+    features, weight, bias, (index, mass), class_w = soft_problem()
+    with pytest.raises(ValueError, match=r"soft target indices and weights must both have shape \(B, H, W, K\)"):
+        fused_weighted_cross_entropy(features, weight, bias, (index, mass[..., :2]), class_w)
+    with pytest.raises(TypeError, match="long bin indices"):
+        fused_weighted_cross_entropy(features, weight, bias, (index.int(), mass), class_w)

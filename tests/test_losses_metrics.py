@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -5,6 +7,7 @@ from skimage.metrics import peak_signal_noise_ratio
 
 from colorize_lib.losses import class_weights, mixed_loss, weighted_cross_entropy
 from colorize_lib.metrics import colorfulness, gray_prediction, psnr
+from colorize_lib.quantize import ABGrid
 from colorize_lib.color import rgb_to_lab
 
 
@@ -76,3 +79,40 @@ def test_ab_frequencies_count_every_pixel_in_its_nearest_bin():
     ia, ib = (np.clip(np.round((lab[..., k] + 125) / 10), 0, 25).astype(int) for k in (1, 2))
     want = np.bincount((ia * 26 + ib).ravel(), minlength=676) / ia.size
     np.testing.assert_allclose(freq.numpy(), want, atol=1e-12)
+
+
+def test_smoothed_prior_keeps_mass_and_spreads_to_neighbours():
+    from colorize_lib.losses import smooth_prior
+
+    grid = ABGrid(10, in_gamut=True)
+    freq = torch.zeros(grid.n_bins, dtype=torch.float64)
+    one = int(grid.encode(torch.zeros(1, 2, 1, 1)))  # the neutral bin (0, 0)
+    freq[one] = 1.0
+    assert torch.equal(smooth_prior(freq, grid.centres, 0.0), freq)
+    smooth = smooth_prior(freq, grid.centres, 5.0)
+    assert float(smooth.sum()) == pytest.approx(1.0)
+    d = (grid.centres - grid.centres[one]).norm(dim=1).double()
+    # Gaussian of the distance (sigma 5), cut at 4 sigma: the four 10-unit neighbours get e^-2 of the centre.
+    assert float(smooth[d == 10].max() / smooth[one]) == pytest.approx(math.exp(-2.0))
+    assert torch.equal(smooth > 0, d <= 20)
+
+
+def test_field_task_trains_on_soft_targets_with_weights_from_the_smoothed_prior():
+    from colorize_lib.config import field_classifier_config
+    from colorize_lib.models import get_model
+    from colorize_lib.tasks import Task
+
+    task = Task(field_classifier_config("smoke"))
+    assert task.grid.n_bins == len(ABGrid(10, in_gamut=True).centres)
+    torch.manual_seed(0)
+    rgb = torch.rand(2, 3, 16, 16)
+    freq = torch.bincount(task.grid.encode(rgb_to_lab(rgb)[:, 1:]).reshape(-1), minlength=task.grid.n_bins).double()
+    weights = task.set_frequencies(freq / freq.sum())
+    assert int((weights > 0).sum()) > int((freq > 0).sum())  # the smoothed prior reaches unseen neighbours
+    x, (index, mass) = task.inputs_targets(rgb)
+    assert index.shape == mass.shape == (2, 16, 16, 5)
+    model = get_model("unet_classif", **task.model_kwargs())
+    features = model(x)
+    reference = task.loss(model.out(features), (index, mass))  # full logits, dense target
+    fused = task.attach(model).loss(features, (index, mass))
+    assert float(fused.detach()) == pytest.approx(float(reference.detach()), rel=1e-5)

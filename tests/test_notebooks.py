@@ -81,7 +81,9 @@ def test_smoke_run_writes_figures_and_run_info(smoke_run):
     reports = smoke_run / "reports"
     figures = {p.name for p in (reports / "figures").glob("*.png")}
     for name in ("01_samples.png", "01_ab_histogram.png", "05_classification_psnr_histogram.png",
-                 "05_classification_ce.png", "06_alpha_ablation_psnr.png", "08_four_models.png"):
+                 "05_classification_ce.png", "05_classification_temperature.png",
+                 "05_classification_field_samples.png", "06_alpha_ablation_psnr.png", "08_four_models.png",
+                 "08_colorize_demo.png"):
         assert name in figures
     infos = [json.loads(p.read_text()) for p in (reports / "runs").glob("*.run.json")]
     assert sorted(i["notebook"] for i in infos) == [p.stem for p in NOTEBOOKS]
@@ -114,9 +116,9 @@ def test_training_budget_table_and_figure(smoke_run):
 def test_each_distinct_experiment_trains_once(smoke_run):
     # 4 main models + alphas 0, 0.3, 0.5, 1 (0.7 is 03's U-Net RGB) + bins 5, 15 (10 is 05's classifier):
     # 10 runs for the 12 rows; + the training-budget arms (stated and long per model; the smoke
-    # profile's lr 1e-3 arm is the Table 1 run).
+    # profile's lr 1e-3 arm is the Table 1 run) + 05's field classifier.
     runs = [p for p in (smoke_run / "data" / "checkpoints").iterdir() if (p / "best.pt").exists()]
-    assert len(runs) == 10 + 4, sorted(p.name for p in runs)
+    assert len(runs) == 10 + 4 + 1, sorted(p.name for p in runs)
     tables = smoke_run / "reports" / "tables"
     classif = pd.read_csv(tables / "05_classification.csv").iloc[0]
     b10 = pd.read_csv(tables / "07_bin_ablation.csv").set_index("bin_size").loc[10]
@@ -124,6 +126,18 @@ def test_each_distinct_experiment_trains_once(smoke_run):
     rgb = pd.read_csv(tables / "03_unet_rgb.csv").iloc[0]
     a07 = pd.read_csv(tables / "06_alpha_ablation.csv").set_index("alpha").loc[0.7]
     assert a07["run"] == rgb["run"] and a07["psnr_db"] == rgb["psnr_db"]
+
+
+def test_field_classifier_against_the_paper_and_its_temperature_sweep(smoke_run):
+    tables = smoke_run / "reports" / "tables"
+    recipes = pd.read_csv(tables / "05_classification_field.csv")
+    assert recipes["experiment"].tolist() == ["unet_classif"] * 2 + ["unet_classif-field"] * 2 + ["gray"]
+    assert recipes["run"].iloc[0] != recipes["run"].iloc[2]
+    for column in ("psnr_db", "colorfulness_gap", "deltaE00"):
+        assert (recipes[f"{column}_lo"] <= recipes[column]).all() and (recipes[column] <= recipes[f"{column}_hi"]).all()
+    sweep = pd.read_csv(tables / "05_classification_temperature.csv")
+    assert sorted(sweep["experiment"].unique()) == ["unet_classif", "unet_classif-field"]
+    assert len(sweep) == 14 and sweep["psnr"].notna().all()
 
 
 def test_tables_carry_intervals_over_photos_and_claims_get_verdicts(smoke_run):

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from colorize_lib.color import rgb_to_lab
 from colorize_lib.quantize import ABGrid, PAPER_N_BINS
 
 
@@ -54,3 +55,55 @@ def test_bad_arguments():
         ABGrid(10).decode(torch.full((1, 1), 676))
     with pytest.raises(ValueError, match="ab"):
         ABGrid(10).encode(torch.zeros(1, 3, 4, 4))
+
+
+def _bins_hit(grid: ABGrid, rgb: torch.Tensor) -> torch.Tensor:
+    """Full-grid bins that RGB colours (3, N) fall in, as a sorted long tensor."""
+    return ABGrid(grid.bin_size).encode(rgb_to_lab(rgb.reshape(1, 3, -1, 1))[:, 1:]).unique()
+
+
+def test_in_gamut_grid_keeps_the_bins_srgb_reaches():
+    grid = ABGrid(10, in_gamut=True)
+    assert isinstance(grid.n_bins, int) and 260 <= grid.n_bins <= 270
+    v = torch.linspace(0, 1, 64, dtype=torch.float64)
+    dense = torch.stack(torch.meshgrid(v, v, v, indexing="ij")).reshape(3, -1)  # 64^3 colours
+    assert set(_bins_hit(grid, dense).tolist()) <= set(grid.kept.tolist())
+    # No kept bin is unreachable: every one holds an 8-bit colour of the cube's faces (a sampling
+    # coarser than, and independent in rounding from, the one the kept set was built from).
+    e = torch.arange(256, dtype=torch.float64) / 255
+    u, w = (t.reshape(-1) for t in torch.meshgrid(e, e, indexing="ij"))
+    faces = [torch.stack(p) for level in (0.0, 1.0) for k in [torch.full_like(u, level)]
+             for p in ((k, u, w), (u, k, w), (u, w, k))]
+    assert torch.equal(_bins_hit(grid, torch.cat(faces, dim=1)), grid.kept)
+
+
+def test_in_gamut_round_trip_and_nearest_kept_bin():
+    grid = ABGrid(10, in_gamut=True)
+    idx = torch.arange(grid.n_bins).view(1, -1, 1)
+    assert torch.equal(grid.encode(grid.decode(idx)), idx)
+    assert torch.equal(grid.decode(idx)[0, :, :, 0].t(), grid.centres)
+    # A colour outside sRGB goes to the nearest kept bin centre.
+    ab = torch.tensor([[[[120.0, -120.0, 3.0]], [[-120.0, 120.0, -2.0]]]])
+    got = grid.decode(grid.encode(ab))[0, :, 0].t()  # (3, 2)
+    want = grid.centres[torch.cdist(ab[0, :, 0].t(), grid.centres).argmin(dim=1)]
+    assert torch.equal(got, want)
+
+
+@pytest.mark.parametrize("in_gamut", [False, True])
+def test_soft_targets_spread_over_the_five_nearest_bins(in_gamut):
+    grid = ABGrid(10, in_gamut=in_gamut)
+    torch.manual_seed(0)
+    rgb = torch.rand(2, 3, 40, 50)
+    ab = rgb_to_lab(rgb)[:, 1:]
+    idx, weight = grid.soft_encode(ab, neighbours=5, sigma=5.0)
+    assert idx.shape == weight.shape == (2, 40, 50, 5) and idx.dtype == torch.long
+    assert torch.allclose(weight.sum(-1), torch.ones(2, 40, 50))
+    assert (weight > 0).all() and (idx.sort(-1).values.diff(dim=-1) > 0).all()  # 5 distinct non-zero entries
+    assert torch.equal(weight.argmax(-1), torch.zeros(2, 40, 50, dtype=torch.long))
+    assert torch.equal(idx[..., 0], grid.encode(ab))
+    # Against a search over every class: the same five nearest, the Gaussian of their distances.
+    d2 = torch.cdist(ab.movedim(1, -1).reshape(-1, 2).double(), grid.centres.double()).square()
+    near, brute = d2.topk(5, dim=1, largest=False)
+    assert torch.equal(idx.reshape(-1, 5).sort(-1).values, brute.sort(-1).values)
+    w = torch.exp(-near / 50.0)
+    assert torch.allclose(weight.reshape(-1, 5).double(), w / w.sum(1, keepdim=True), atol=1e-6)

@@ -1,0 +1,235 @@
+"""Colorize your own photos with any trained run.
+
+    python -m colorize_lib colorize PATH... -o OUT_DIR [--run RUN_DIR | --experiment NAME --profile P] [--compare]
+
+PATH is an image file or a folder (searched recursively). Each photo, of any size and aspect, is made
+gray (its CIELAB L), the L is resized so that its shorter side is the run's training resolution (the
+scale at which the model saw whole photos), the model predicts the chroma there, and the AB is
+upsampled (bilinear) to the photo's full size and joined with the photo's own full-resolution L: the
+output has every detail of the input; only the colour is at the model's resolution, which the eye
+forgives (chroma is what JPEG subsamples too). Resizing rather than tiling at full resolution: a tile
+of a 3000-pixel photo at a 64- or 96-pixel training resolution shows the model a patch of texture, not
+the objects its training crops showed it.
+
+Every model goes through `inference.colorize`, the path the results tables use; its RGB output is
+taken back to Lab for the AB (for the RGB models that is their chroma; for the AB and bins models it is
+their AB after the gamut clipping the tables see too). Outputs are PNG, written atomically; a file
+that cannot be read is reported with its reason and skipped. The exit status is 1 only if nothing
+could be colorized.
+"""
+
+import argparse
+import io
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from tqdm import tqdm
+
+from .checkpoint import load_checkpoint
+from .color import lab_to_rgb, rgb_to_lab
+from .config import EXPERIMENTS, ExperimentConfig, make_config, notebook_of, study_configs
+from .files import atomic_path
+from .inference import colorize
+from .models import get_model
+from .runtime import pick_device
+from .tasks import Task
+from .validate import ImageRejected, decode_rgb
+
+SIDE_MULTIPLE = 16  # the networks halve the input four times
+
+
+@dataclass
+class Colorizer:
+    """A trained model ready to colorize: its config, model (eval mode, on `device`) and task."""
+
+    config: ExperimentConfig
+    model: torch.nn.Module
+    task: Task
+    device: torch.device
+    run_dir: Path
+
+
+def load_run(run_dir: str | Path, device: str = "auto") -> Colorizer:
+    """The best checkpoint of a run folder (data/checkpoints/<model>-<hash>/best.pt), loaded weights-only,
+    with its model and task rebuilt from the config saved in it (class weights too, for the classifier)."""
+    run_dir = Path(run_dir)
+    best = run_dir / "best.pt"
+    if not best.is_file():
+        raise FileNotFoundError(f"run folder {run_dir} has no best.pt: expected a run trained by the notebooks "
+                                f"(data/checkpoints/<model>-<hash>/ with config.json and best.pt)")
+    state = load_checkpoint(best)
+    config = ExperimentConfig.from_dict(state["config"])
+    task = Task(config, state.get("class_weights"))
+    model = get_model(config.model, **task.model_kwargs())
+    model.load_state_dict(state["model"])
+    task.attach(model)  # the classifier's head is applied by the task's decoder
+    dev = pick_device(device)
+    model = model.to(dev).eval()
+    if dev.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    return Colorizer(config, model, task, dev, run_dir)
+
+
+def config_named(name: str, profile: str, data: str = "bundled") -> ExperimentConfig:
+    """The config of an experiment by its name: a notebook experiment ('unet_lab') or any run the study
+    trains ('unet_classif-field', 'alpha_ablation-a0.5', 'budget-unet_rgb-long')."""
+    if name in EXPERIMENTS:
+        return make_config(name, profile, data)
+    configs = {c.name: c for c in study_configs(profile, data)}
+    if name not in configs:
+        raise ValueError(f"unknown experiment {name!r}; expected one of {sorted(set(EXPERIMENTS) | set(configs))}")
+    return configs[name]
+
+
+def find_run(name: str, profile: str, data: str = "bundled") -> Path:
+    """The run folder of a finished run (its best.pt exists); otherwise an error naming the notebook and
+    the `make reproduce` that trains it."""
+    from .train import run_dir_for  # train imports the data pipeline; only needed here
+
+    config = config_named(name, profile, data)
+    run_dir = run_dir_for(config)
+    if not (run_dir / "best.pt").is_file():
+        data_arg = "" if data == "bundled" else f" DATA={data}"
+        raise FileNotFoundError(
+            f"no finished run of {name} for profile {profile!r} and data {data!r} ({run_dir} has no best.pt). "
+            f"It is trained by notebooks/{notebook_of(config.name)}.ipynb: run `make reproduce PROFILE={profile}{data_arg}` "
+            f"first, or pass --run RUN_DIR")
+    return run_dir
+
+
+def read_photo(path: Path) -> np.ndarray:
+    """Decode any image file into (H, W, 3) uint8 RGB (EXIF orientation, CMYK, 16-bit, palette and
+    transparency handled as `validate.decode_rgb` does). Raises `ImageRejected` with the reason. A gray
+    photo is the normal input here, so unlike the training data no colourfulness is asked for."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ImageRejected(f"unreadable ({type(e).__name__}: {e.strerror})") from None
+    if not data:
+        raise ImageRejected("zero-bytes")
+    return decode_rgb(io.BytesIO(data))
+
+
+def model_size(height: int, width: int, resolution: int) -> tuple[int, int]:
+    """(h, w) the model sees: the shorter side at `resolution`, the aspect kept, both multiples of 16."""
+    scale = resolution / min(height, width)
+
+    def side(n: int) -> int:
+        return max(SIDE_MULTIPLE, round(n * scale / SIDE_MULTIPLE) * SIDE_MULTIPLE)
+
+    return side(height), side(width)
+
+
+@torch.no_grad()
+def colorize_photo(colorizer: Colorizer, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(colorized, gray) (H, W, 3) uint8 of a photo (H, W, 3) uint8; both keep the photo's L exactly up to
+    8-bit rounding and gamut clipping."""
+    cfg = colorizer.config
+    photo = torch.from_numpy(np.require(rgb, requirements="W")).permute(2, 0, 1)[None].float().div_(255.0)  # (1, 3, H, W)
+    lum = rgb_to_lab(photo)[:, :1]  # (1, 1, H, W), L in [0, 100]
+    del photo
+    h, w = model_size(*lum.shape[2:], cfg.resolution)
+    small = F.interpolate(lum, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
+    gray_small = lab_to_rgb(torch.cat((small, torch.zeros(1, 2, h, w)), dim=1))  # the model reads only its L
+    pred = colorize(colorizer.model, colorizer.task, gray_small, 1, cfg.amp).rgb.cpu()
+    ab = rgb_to_lab(pred)[:, 1:]  # (1, 2, h, w)
+    ab = F.interpolate(ab, size=lum.shape[2:], mode="bilinear", align_corners=False)
+    colour = lab_to_rgb(torch.cat((lum, ab), dim=1))
+    gray = lab_to_rgb(torch.cat((lum, torch.zeros_like(ab)), dim=1))
+    return _to_uint8(colour), _to_uint8(gray)
+
+
+def _to_uint8(rgb: torch.Tensor) -> np.ndarray:
+    return rgb[0].mul(255.0).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+def comparison_strip(gray: np.ndarray, colour: np.ndarray, original: np.ndarray) -> np.ndarray:
+    """Input gray | colorized | original, side by side, (H, 3W, 3) uint8."""
+    return np.concatenate((gray, colour, original), axis=1)
+
+
+def save_png(path: Path, rgb: np.ndarray) -> None:
+    with atomic_path(path, suffix=".png") as tmp:
+        Image.fromarray(rgb).save(tmp, format="PNG")
+
+
+def photo_jobs(paths: list[Path], out_dir: Path) -> list[tuple[Path, Path]]:
+    """(input file, output PNG) for every file named or found (recursively, hidden ones left out) under
+    the folders named. A folder's files keep their relative paths; two inputs that would share an output
+    name (a.jpg and a.png) keep their extension in it."""
+    jobs, taken = [], set()
+    for path in paths:
+        if path.is_dir():
+            found = []
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found += [Path(root) / f for f in files if not f.startswith(".")]
+            pairs = [(f, f.relative_to(path)) for f in sorted(found, key=lambda f: f.relative_to(path).as_posix())]
+        else:  # a file, or a path that does not exist: reported when read
+            pairs = [(path, Path(path.name))]
+        for file, rel in pairs:
+            out = out_dir / rel.with_suffix(".png")
+            if out in taken:
+                out = out_dir / rel.with_name(f"{rel.stem}_{rel.suffix.lstrip('.')}.png")
+            taken.add(out)
+            jobs.append((file, out))
+    return jobs
+
+
+def colorize_files(colorizer: Colorizer, jobs: list[tuple[Path, Path]], compare: bool = False,
+                   log=print) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Colorize each (input, output) pair; returns (outputs written, [(input, reason)] skipped)."""
+    done, skipped = [], []
+    terminal = sys.stderr.isatty()
+    with tqdm(total=len(jobs), desc="colorizing", unit="photo", disable=not terminal, leave=False) as bar:
+        for src, out in jobs:
+            try:
+                rgb = read_photo(src)
+            except ImageRejected as e:
+                skipped.append((src, e.reason))
+                _say(f"skipped {src}: {e.reason}", terminal, log)
+            else:
+                colour, gray = colorize_photo(colorizer, rgb)
+                save_png(out, comparison_strip(gray, colour, rgb) if compare else colour)
+                done.append(out)
+                _say(f"colorized {src} -> {out} ({rgb.shape[1]}x{rgb.shape[0]})", terminal, log)
+            bar.update(1)
+    return done, skipped
+
+
+def _say(line: str, terminal: bool, log) -> None:
+    (tqdm.write if terminal and log is print else log)(line)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m colorize_lib colorize",
+                                     description="Colorize photos (files or folders) with a trained run.")
+    parser.add_argument("paths", nargs="+", type=Path, help="image files or folders (searched recursively)")
+    parser.add_argument("-o", "--out", type=Path, required=True, help="output folder (PNG files)")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run", type=Path, help="a run folder: data/checkpoints/<model>-<hash>/ with best.pt")
+    which.add_argument("--experiment", help="a trained experiment by name, e.g. unet_lab or unet_classif-field")
+    parser.add_argument("--profile", default="cpu", help="profile the experiment was trained with (default cpu)")
+    parser.add_argument("--data", default="bundled", help="data source it was trained on (default bundled)")
+    parser.add_argument("--compare", action="store_true", help="write input gray | colorized | original strips")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] | mps (default auto)")
+    args = parser.parse_args(argv)
+    try:
+        run_dir = args.run if args.run is not None else find_run(args.experiment, args.profile, args.data)
+        colorizer = load_run(run_dir, args.device)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"model {colorizer.config.name} ({colorizer.config.model}, resolution {colorizer.config.resolution}) "
+          f"from {run_dir} on {colorizer.device}")
+    done, skipped = colorize_files(colorizer, photo_jobs(args.paths, args.out), args.compare)
+    print(f"{len(done)} colorized into {args.out}, {len(skipped)} skipped")
+    for src, reason in skipped:
+        print(f"  skipped {src}: {reason}")
+    return 0 if done else 1
