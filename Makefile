@@ -187,6 +187,10 @@ $(REPORTS)/notebooks/08_summary.ipynb: $(filter-out $(REPORTS)/notebooks/08_summ
 $(REPORTS)/index.html: $(HTML) | $(ENV_STAMP)
 	@$(PY) -m colorize_lib.reports index
 
+colorize: $(ENV_STAMP)  ## colorize photos: make colorize IN=photo-or-folder OUT=folder [EXPERIMENT=unet_lab] [COMPARE=1]
+	@test -n "$(IN)" -a -n "$(OUT)" || { echo "error: make colorize needs IN=photo-or-folder and OUT=folder" >&2; exit 2; }
+	@$(PY) -m colorize_lib colorize $(IN) -o $(OUT) --experiment $(or $(EXPERIMENT),unet_lab) --profile '$(PROFILE)' --data '$(DATA)' $(if $(COMPARE),--compare)
+
 test: $(ENV_STAMP)  ## run the test suite (unit tests and every notebook on the smoke profile)
 	$(PY) -m pytest -q
 
