@@ -31,13 +31,11 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm import tqdm
 
-from .checkpoint import load_checkpoint
+from . import train
 from .color import lab_to_rgb, rgb_to_lab
 from .config import EXPERIMENTS, ExperimentConfig, make_config, notebook_of, study_configs
 from .files import atomic_path
 from .inference import colorize
-from .models import get_model
-from .runtime import pick_device
 from .tasks import Task
 from .validate import ImageRejected, decode_rgb
 
@@ -58,22 +56,8 @@ class Colorizer:
 def load_run(run_dir: str | Path, device: str = "auto") -> Colorizer:
     """The best checkpoint of a run folder (data/checkpoints/<model>-<hash>/best.pt), loaded weights-only,
     with its model and task rebuilt from the config saved in it (class weights too, for the classifier)."""
-    run_dir = Path(run_dir)
-    best = run_dir / "best.pt"
-    if not best.is_file():
-        raise FileNotFoundError(f"run folder {run_dir} has no best.pt: expected a run trained by the notebooks "
-                                f"(data/checkpoints/<model>-<hash>/ with config.json and best.pt)")
-    state = load_checkpoint(best)
-    config = ExperimentConfig.from_dict(state["config"])
-    task = Task(config, state.get("class_weights"))
-    model = get_model(config.model, **task.model_kwargs())
-    model.load_state_dict(state["model"])
-    task.attach(model)  # the classifier's head is applied by the task's decoder
-    dev = pick_device(device)
-    model = model.to(dev).eval()
-    if dev.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
-    return Colorizer(config, model, task, dev, run_dir)
+    run = train.load_run(Path(run_dir), device)
+    return Colorizer(run.config, run.model, run.task, run.device, run.run_dir)
 
 
 def config_named(name: str, profile: str, data: str = "bundled") -> ExperimentConfig:
@@ -90,10 +74,8 @@ def config_named(name: str, profile: str, data: str = "bundled") -> ExperimentCo
 def find_run(name: str, profile: str, data: str = "bundled") -> Path:
     """The run folder of a finished run (its best.pt exists); otherwise an error naming the notebook and
     the `make reproduce` that trains it."""
-    from .train import run_dir_for  # train imports the data pipeline; only needed here
-
     config = config_named(name, profile, data)
-    run_dir = run_dir_for(config)
+    run_dir = train.run_dir_for(config)
     if not (run_dir / "best.pt").is_file():
         data_arg = "" if data == "bundled" else f" DATA={data}"
         raise FileNotFoundError(

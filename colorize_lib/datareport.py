@@ -43,18 +43,6 @@ def photo_table(images: ImageSet, resolution: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def ab_frequencies(images: torch.Tensor, grid: ABGrid, resolution: int, batch: int = 64) -> torch.Tensor:
-    """Share of pixels in each AB bin (n_bins,) float64 over photos (N, 3, S, S) uint8 at `resolution`,
-    counted on the photos' device a chunk at a time. The classifier's class weights are made from
-    exactly these frequencies (`train.build`), so notebook 01 shows what notebook 05 trains with."""
-    counts = torch.zeros(grid.n_bins, dtype=torch.float64)
-    for i in range(0, len(images), batch):
-        rgb = test_views(images[i : i + batch], resolution, 1)
-        idx = grid.encode(rgb_to_lab(rgb)[:, 1:]).reshape(-1)
-        counts += torch.bincount(idx, minlength=grid.n_bins).cpu().double()
-    return counts / counts.sum().clamp(min=1.0)
-
-
 def bin_table(freq: torch.Tensor, grid: ABGrid) -> pd.DataFrame:
     """One row per bin: index, centre (a, b) and frequency."""
     c = grid.centres

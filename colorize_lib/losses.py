@@ -1,8 +1,13 @@
 """Training objectives: the paper's alpha-mix of MSE and L1, class-weighted cross-entropy against hard or
-soft targets, and the class weights (optionally from a smoothed prior, as Zhang et al. 2016)."""
+soft targets, and the class weights: from the training pixels' bin frequencies (`ab_frequencies`),
+optionally smoothed first, as Zhang et al. 2016."""
 
 import torch
 import torch.nn.functional as F
+
+from .color import rgb_to_lab
+from .crops import test_views
+from .quantize import ABGrid
 
 
 def mixed_loss(pred: torch.Tensor, target: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -72,3 +77,15 @@ def weighted_cross_entropy(logits: torch.Tensor, target: torch.Tensor, weights: 
     """
     per_pixel = F.cross_entropy(logits.to(torch.promote_types(logits.dtype, torch.float32)), target, reduction="none")
     return (per_pixel * weights.to(logits.device)[target]).mean()
+
+
+def ab_frequencies(images: torch.Tensor, grid: ABGrid, resolution: int, batch: int = 64) -> torch.Tensor:
+    """Share of pixels in each AB bin (n_bins,) float64 over photos (N, 3, S, S) uint8 at `resolution`,
+    counted on the photos' device a chunk at a time. The classifier's class weights are made from
+    exactly these frequencies (`train.build`), so notebook 01 shows what notebook 05 trains with."""
+    counts = torch.zeros(grid.n_bins, dtype=torch.float64)
+    for i in range(0, len(images), batch):
+        rgb = test_views(images[i : i + batch], resolution, 1)
+        idx = grid.encode(rgb_to_lab(rgb)[:, 1:]).reshape(-1)
+        counts += torch.bincount(idx, minlength=grid.n_bins).cpu().double()
+    return counts / counts.sum().clamp(min=1.0)

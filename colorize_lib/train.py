@@ -59,8 +59,8 @@ from .config import ExperimentConfig, notebook_of
 from .cache import ImageSet
 from .crops import CropSampler, test_views
 from .data import load_images
-from .datareport import ab_frequencies
 from .files import atomic_write_text
+from .losses import ab_frequencies
 from .inference import autocast, colorize, eval_batch_size
 from .metrics import psnr
 from .models import get_model
@@ -164,6 +164,39 @@ def fit(config: ExperimentConfig, data: ImageSet | None = None, run_dir: Path | 
         task.weights = best_state["class_weights"].to(device)
     model.eval()
     return Run(config, model, task, pd.DataFrame(history), run_dir, device)
+
+
+def load_run(config_or_dir: ExperimentConfig | Path, device: str = "auto") -> Run:
+    """A finished run, nothing trained: the best checkpoint, loaded weights-only, with its model and task
+    (class weights too) rebuilt from the config saved in it. Give the config (its folder is
+    `run_dir_for(config)`) or the run folder. Without a finished run, the error names the notebook
+    that trains it."""
+    if isinstance(config_or_dir, ExperimentConfig):
+        run_dir = run_dir_for(config_or_dir)
+        state_file = run_dir / "last.pt"
+        if not state_file.is_file() or load_checkpoint(state_file, config_or_dir)["epoch"] < config_or_dir.epochs:
+            raise FileNotFoundError(
+                f"no finished run of {config_or_dir.name} in {run_dir}: it is trained by "
+                f"notebooks/{notebook_of(config_or_dir.name)}.ipynb (make reproduce PROFILE={config_or_dir.profile})")
+    else:
+        run_dir = Path(config_or_dir)
+    best = run_dir / "best.pt"
+    if not best.is_file():
+        raise FileNotFoundError(f"run folder {run_dir} has no best.pt: expected a run trained by the notebooks "
+                                f"(data/checkpoints/<model>-<hash>/ with config.json and best.pt)")
+    state = load_checkpoint(best)
+    config = ExperimentConfig.from_dict(state["config"])
+    task = Task(config, state.get("class_weights"))
+    model = get_model(config.model, **task.model_kwargs())
+    model.load_state_dict(state["model"])
+    task.attach(model)  # the classifier's head is applied by the task's loss and decoders
+    dev = pick_device(device)
+    model = model.to(dev).eval()
+    if task.weights is not None:
+        task.weights = task.weights.to(dev)
+    if dev.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    return Run(config, model, task, pd.DataFrame(state["history"]), run_dir, dev)
 
 
 def train_epoch(step_model, task: Task, optimizer, sampler: CropSampler, epoch: int, config: ExperimentConfig,

@@ -70,7 +70,7 @@ def test_weighted_cross_entropy_uses_target_weights():
 def test_ab_frequencies_count_every_pixel_in_its_nearest_bin():
     from skimage.color import rgb2lab
 
-    from colorize_lib.datareport import ab_frequencies
+    from colorize_lib.losses import ab_frequencies
     from colorize_lib.quantize import ABGrid
 
     images = torch.randint(0, 256, (3, 3, 16, 16), generator=torch.Generator().manual_seed(5), dtype=torch.uint8)
