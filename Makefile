@@ -76,7 +76,7 @@ SETTINGS := $(REPORTS)/.settings
 # The notebooks write through colorize_lib.paths, which follows this variable.
 export COLORIZE_REPORTS_DIR := $(abspath $(REPORTS))
 
-.PHONY: help env lock wheelhouse install-wheelhouse system-check reproduce test bench clean clean-all lab FORCE
+.PHONY: help env lint lock wheelhouse install-wheelhouse system-check reproduce test bench clean clean-all lab FORCE
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -190,6 +190,10 @@ $(REPORTS)/index.html: $(HTML) | $(ENV_STAMP)
 colorize: $(ENV_STAMP)  ## colorize photos: make colorize IN=photo-or-folder OUT=folder [EXPERIMENT=unet_lab] [COMPARE=1]
 	@test -n "$(IN)" -a -n "$(OUT)" || { echo "error: make colorize needs IN=photo-or-folder and OUT=folder" >&2; exit 2; }
 	@$(PY) -m colorize_lib colorize $(IN) -o $(OUT) --experiment $(or $(EXPERIMENT),unet_lab) --profile '$(PROFILE)' --data '$(DATA)' $(if $(COMPARE),--compare)
+
+lint: $(ENV_STAMP)  ## ruff: lint and format check of the library, tests, benchmarks and notebooks
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 test: $(ENV_STAMP)  ## run the test suite (unit tests and every notebook on the smoke profile)
 	$(PY) -m pytest -q

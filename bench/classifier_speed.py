@@ -66,8 +66,10 @@ def head_and_loss(trials: int, chunks: list[int]) -> None:
     print(f"  unfused (full logits):              {ms['unfused']:7.0f} ms")
     for elements in chunks:
         note = "  <- default" if elements == DEFAULT_CHUNK_ELEMENTS["cpu"] else ""
-        print(f"  fused, 2**{elements.bit_length() - 1:<2d} logits/chunk ({elements // q:5d} px): "
-              f"{ms[elements]:7.0f} ms  ({ms['unfused'] / ms[elements]:.1f}x faster){note}")
+        print(
+            f"  fused, 2**{elements.bit_length() - 1:<2d} logits/chunk ({elements // q:5d} px): "
+            f"{ms[elements]:7.0f} ms  ({ms['unfused'] / ms[elements]:.1f}x faster){note}"
+        )
 
 
 class _FullLogits(torch.nn.Module):
@@ -110,11 +112,16 @@ def make_step(experiment: str, bin_size: int | None, fused: bool):
 
 
 def training(rounds: int, steps: int) -> None:
-    cases = [("unet_lab", None, True), ("unet_classif", 10, True), ("unet_classif", 5, True),
-             ("unet_classif", 15, True), ("unet_classif", 10, False)]
+    cases = [
+        ("unet_lab", None, True),
+        ("unet_classif", 10, True),
+        ("unet_classif", 5, True),
+        ("unet_classif", 15, True),
+        ("unet_classif", 10, False),
+    ]
     built = {case: make_step(*case) for case in cases}
     rates = {case: [] for case in cases}
-    for config, step in built.values():
+    for _config, step in built.values():
         step()  # warm-up
     for _ in range(rounds):
         for case, (config, step) in built.items():
@@ -123,8 +130,10 @@ def training(rounds: int, steps: int) -> None:
                 step()
             rates[case].append(steps * config.batch_size / (time.perf_counter() - t0))
     config = built[cases[0]][0]
-    print(f"training fwd+bwd+Adam, cpu profile (batch {config.batch_size}, {config.resolution}x{config.resolution}, "
-          f"width {config.width}); median of {rounds} rounds x {steps} steps:")
+    print(
+        f"training fwd+bwd+Adam, cpu profile (batch {config.batch_size}, {config.resolution}x{config.resolution}, "
+        f"width {config.width}); median of {rounds} rounds x {steps} steps:"
+    )
     lab = statistics.median(rates[cases[0]])
     for case in cases:
         experiment, bin_size, fused = case
@@ -139,8 +148,13 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=5, help="timed repeats of the head + loss")
     parser.add_argument("--rounds", type=int, default=3, help="round-robin rounds of the training steps")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per model per round")
-    parser.add_argument("--chunks", type=int, nargs="*", default=[2**k for k in range(17, 24)],
-                        help="chunk bounds (logits elements) to time; none: skip part 1")
+    parser.add_argument(
+        "--chunks",
+        type=int,
+        nargs="*",
+        default=[2**k for k in range(17, 24)],
+        help="chunk bounds (logits elements) to time; none: skip part 1",
+    )
     parser.add_argument("--skip-training", action="store_true", help="part 1 only")
     args = parser.parse_args()
     configure_threads()

@@ -49,7 +49,7 @@ def main() -> None:
     models = {f"{c.name} ({c.resolution}² in)": colorizer(c, device) for c in configs}
     photo = np.random.default_rng(0).integers(0, 256, (args.side, args.side, 3), dtype=np.uint8)
     times = {name: [] for name in models}
-    for name, m in models.items():  # warm-up: first calls allocate and pick kernels
+    for m in models.values():  # warm-up: first calls allocate and pick kernels
         colorize_photo(m, photo)
     for _ in range(args.rounds):
         for name, m in models.items():
@@ -58,8 +58,10 @@ def main() -> None:
                 colorize_photo(m, photo)
             times[name].append(args.photos / (time.perf_counter() - t0))
     for name, rates in times.items():
-        print(f"  {name:34s} {statistics.median(rates):6.2f} photos/s  "
-              f"(rounds {min(rates):.2f}-{max(rates):.2f}, {args.side}x{args.side})")
+        print(
+            f"  {name:34s} {statistics.median(rates):6.2f} photos/s  "
+            f"(rounds {min(rates):.2f}-{max(rates):.2f}, {args.side}x{args.side})"
+        )
 
 
 if __name__ == "__main__":

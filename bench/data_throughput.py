@@ -22,12 +22,12 @@ from PIL import Image, ImageOps
 from colorize_lib import paths
 from colorize_lib.cache import load_cached
 from colorize_lib.crops import CropSampler, to_float
-from colorize_lib.sources.bundled import BUNDLED_PHOTOS
-from colorize_lib.validate import square_resize
 from colorize_lib.models import get_model
 from colorize_lib.sources import SourceFiles
+from colorize_lib.sources.bundled import BUNDLED_PHOTOS
 from colorize_lib.sources.folder import folder_files
 from colorize_lib.sources.paper import paper_files
+from colorize_lib.validate import square_resize
 
 IMAGE_SIZE = 256  # the cpu profile's cached side
 RESOLUTION, BATCH = 96, 32  # the paper's baseline training resolution; a CPU batch
@@ -113,8 +113,10 @@ def main() -> None:
         tmp = Path(tmp)
         files = bench_files(tmp)
         n = len(files.paths)
-        print(f"files: {n} from {files.source} ({files.root}), image_size {IMAGE_SIZE}, torch threads "
-              f"{torch.get_num_threads()}")
+        print(
+            f"files: {n} from {files.source} ({files.root}), image_size {IMAGE_SIZE}, torch threads "
+            f"{torch.get_num_threads()}"
+        )
         bare = bare_pil_rate(files)
         start = time.perf_counter()
         data = load_cached(files, IMAGE_SIZE, cache_root=tmp / "cache")

@@ -31,9 +31,9 @@ import torch
 from colorize_lib.config import make_config
 from colorize_lib.crops import CropSampler
 from colorize_lib.data import load_image_set
+from colorize_lib.models import get_model
 from colorize_lib.runtime import configure_threads, describe_device, pick_device
 from colorize_lib.tasks import Task
-from colorize_lib.models import get_model
 from colorize_lib.train import fit
 
 
@@ -74,18 +74,34 @@ def fit_once(config, data, root: Path, trial: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=5)
-    parser.add_argument("--samples", type=int, default=384, help="training crops per trial (fewer: trial-to-trial noise of about 15 percent swamps the ratio)")
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=384,
+        help="training crops per trial (fewer: trial-to-trial noise of about 15 percent swamps the ratio)",
+    )
     parser.add_argument("--batch", type=int, default=32)
     args = parser.parse_args()
 
-    config = make_config("baseline", "cpu", resolution=96, width=64, epochs=1, batch_size=args.batch,
-                         samples_per_epoch=args.samples, test_views=1, device="cpu")
+    config = make_config(
+        "baseline",
+        "cpu",
+        resolution=96,
+        width=64,
+        epochs=1,
+        batch_size=args.batch,
+        samples_per_epoch=args.samples,
+        test_views=1,
+        device="cpu",
+    )
     device = pick_device(config.device)
     threads = configure_threads()
     data = load_image_set(config.data, config.image_size, config.seed, config.test_fraction)
-    print(f"device {describe_device(device)}; torch threads {threads}; {config.model} width {config.width}, "
-          f"{config.resolution}x{config.resolution} crops, batch {config.batch_size}, {config.samples_per_epoch} "
-          f"crops per trial, {len(data.test)} test photos")
+    print(
+        f"device {describe_device(device)}; torch threads {threads}; {config.model} width {config.width}, "
+        f"{config.resolution}x{config.resolution} crops, batch {config.batch_size}, {config.samples_per_epoch} "
+        f"crops per trial, {len(data.test)} test photos"
+    )
     bare, compute_only, fit_train, fit_whole = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         bare_loop(config, data, device)  # warm-up: allocator, kernels
@@ -97,13 +113,17 @@ def main() -> None:
             train_rate, whole_rate = fit_once(config, data, Path(tmp), trial)
             fit_train.append(train_rate)
             fit_whole.append(whole_rate)
-            print(f"trial {trial}: bare {rate:.2f} img/s (data {data_share:.1%} of its time; compute only "
-                  f"{compute_only[-1]:.2f} img/s) | fit training phase {train_rate:.2f} img/s "
-                  f"| fit whole call {whole_rate:.2f} img/s")
+            print(
+                f"trial {trial}: bare {rate:.2f} img/s (data {data_share:.1%} of its time; compute only "
+                f"{compute_only[-1]:.2f} img/s) | fit training phase {train_rate:.2f} img/s "
+                f"| fit whole call {whole_rate:.2f} img/s"
+            )
     b, c = statistics.median(bare), statistics.median(compute_only)
     f, w = statistics.median(fit_train), statistics.median(fit_whole)
-    print(f"median: bare {b:.2f} img/s, bare compute only {c:.2f} img/s, fit training phase {f:.2f} img/s, "
-          f"fit whole call {w:.2f} img/s")
+    print(
+        f"median: bare {b:.2f} img/s, bare compute only {c:.2f} img/s, fit training phase {f:.2f} img/s, "
+        f"fit whole call {w:.2f} img/s"
+    )
     print(f"fit training phase / bare compute only: {f / c:.3f} (the gap is drawing and converting crops)")
     print(f"fit whole call / bare: {w / b:.3f} (adds model building, evaluation, checkpoints)")
     print(f"fit/bare throughput ratio: {f / b:.3f}")

@@ -41,10 +41,25 @@ from colorize_lib.train import build, fit  # noqa: E402
 
 PAPER_TRAIN_IMAGES, PAPER_TEST_IMAGES = 5882, 1037  # the authors' published split (FACTS section 2)
 # Dense (no sparsity) bf16 tensor-core peaks in FLOP/s, from NVIDIA's data sheets; first match wins.
-BF16_PEAK = {"H100 PCIe": 756e12, "H100 NVL": 835e12, "H100": 989e12, "H200": 989e12, "GH200": 989e12,
-             "A100": 312e12, "L40S": 362e12, "L4": 121e12, "A10G": 70e12}
-CHECKS = (("baseline", None), ("unet_rgb", None), ("unet_lab", None), ("unet_classif", 10),
-          ("unet_classif", 5), ("unet_classif", 15))
+BF16_PEAK = {
+    "H100 PCIe": 756e12,
+    "H100 NVL": 835e12,
+    "H100": 989e12,
+    "H200": 989e12,
+    "GH200": 989e12,
+    "A100": 312e12,
+    "L40S": 362e12,
+    "L4": 121e12,
+    "A10G": 70e12,
+}
+CHECKS = (
+    ("baseline", None),
+    ("unet_rgb", None),
+    ("unet_lab", None),
+    ("unet_classif", 10),
+    ("unet_classif", 5),
+    ("unet_classif", 15),
+)
 
 
 def bf16_peak(device: torch.device) -> tuple[str, float | None]:
@@ -69,8 +84,9 @@ def photos(config, cache: dict) -> ImageSet:
 
 def check_model(model: str, bin_size: int | None, args, device: torch.device, root: Path, cache: dict) -> dict:
     base = make_config(model, "smoke" if args.tiny else "paper", bin_size=bin_size)
-    config = base.replace(epochs=2, samples_per_epoch=max(args.samples, 2 * base.batch_size), test_views=1,
-                          device=args.device)
+    config = base.replace(
+        epochs=2, samples_per_epoch=max(args.samples, 2 * base.batch_size), test_views=1, device=args.device
+    )
     label = model if bin_size is None else f"{model} b={bin_size}"
     data = photos(config, cache)
     if device.type == "cuda":
@@ -90,9 +106,16 @@ def check_model(model: str, bin_size: int | None, args, device: torch.device, ro
     except torch.cuda.OutOfMemoryError as e:
         return dict(label=label, error=str(e).split(". Original error")[0])
     estimate = trace_experiment(config)  # the meta-device estimate of the same step
-    return dict(label=label, model=model, bin_size=config.bin_size, config=config, peak_gib=peak,
-                train_rate=float(run.history["images_per_s"].iloc[-1]), eval_rate=eval_rate,
-                estimate_gib=estimate.train_peak / GIB)
+    return dict(
+        label=label,
+        model=model,
+        bin_size=config.bin_size,
+        config=config,
+        peak_gib=peak,
+        train_rate=float(run.history["images_per_s"].iloc[-1]),
+        eval_rate=eval_rate,
+        estimate_gib=estimate.train_peak / GIB,
+    )
 
 
 def step_time(config, device: torch.device, cache: dict, steps: int, deterministic: bool) -> tuple[float, float]:
@@ -156,8 +179,9 @@ def projection(results: list[dict], rehearsal: dict[str, float], tiny: bool) -> 
         train = PAPER_TRAIN_IMAGES * c.epochs / r["train_rate"]
         evaluation = PAPER_TEST_IMAGES * (c.epochs + 1) / r["eval_rate"]
         total += train + evaluation
-        lines.append(f"  {c.name:22s} {c.epochs:3d} epochs: train {train / 60:7.1f} min + evaluation "
-                     f"{evaluation / 60:6.1f} min")
+        lines.append(
+            f"  {c.name:22s} {c.epochs:3d} epochs: train {train / 60:7.1f} min + evaluation {evaluation / 60:6.1f} min"
+        )
     # Per-notebook overhead beyond training (loading, figures, reports): the rehearsal's wall time.
     overhead = sum(rehearsal.values())
     total += overhead
@@ -204,17 +228,23 @@ def main() -> None:
             continue
         c = r["config"]
         measured = f"{r['peak_gib']:6.2f} GiB" if device.type == "cuda" else "  n/a (CPU)"
-        print(f"  {r['label']:16s} {c.resolution}² batch {c.batch_size:3d}: train {r['train_rate']:9.1f} img/s, "
-              f"eval {r['eval_rate']:9.1f} img/s, peak {measured} (estimate {r['estimate_gib']:6.2f} GiB)")
+        print(
+            f"  {r['label']:16s} {c.resolution}² batch {c.batch_size:3d}: train {r['train_rate']:9.1f} img/s, "
+            f"eval {r['eval_rate']:9.1f} img/s, peak {measured} (estimate {r['estimate_gib']:6.2f} GiB)"
+        )
     achieved = flops / det_s
-    print(f"unet_lab step ({lab.batch_size} x {lab.resolution}², width {lab.width}): {flops / 1e12:.2f} TFLOP "
-          f"fwd+bwd; {det_s * 1e3:.1f} ms deterministic, {fast_s * 1e3:.1f} ms with cuDNN autotuning "
-          f"(determinism costs {det_s / fast_s - 1:+.0%})")
+    print(
+        f"unet_lab step ({lab.batch_size} x {lab.resolution}², width {lab.width}): {flops / 1e12:.2f} TFLOP "
+        f"fwd+bwd; {det_s * 1e3:.1f} ms deterministic, {fast_s * 1e3:.1f} ms with cuDNN autotuning "
+        f"(determinism costs {det_s / fast_s - 1:+.0%})"
+    )
     if peak is None:
         print(f"fraction of bf16 peak: unknown (no dense bf16 peak in the table for {card})")
     else:
-        print(f"fraction of bf16 peak: {achieved / peak:.3f} deterministic, {flops / fast_s / peak:.3f} autotuned, "
-              f"of {peak / 1e12:.0f} TFLOP/s ({card})")
+        print(
+            f"fraction of bf16 peak: {achieved / peak:.3f} deterministic, {flops / fast_s / peak:.3f} autotuned, "
+            f"of {peak / 1e12:.0f} TFLOP/s ({card})"
+        )
     print("projected paper profile (each distinct run once, evaluation included):")
     print("\n".join(lines))
     print(f"projected wall time of the whole paper profile: {total / 3600:.2f} h on {card}")

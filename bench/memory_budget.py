@@ -79,24 +79,113 @@ OVERHEAD_GIB = 1.0  # CUDA context (~0.5 GiB) plus cuBLAS/cuDNN handles and fixe
 DTYPES = ("bf16", "fp32")
 
 # CUDA autocast's op lists (aten/src/ATen/autocast_mode.cpp), by Python-level function name.
-_CUDA_BF16_OPS = frozenset({
-    "conv1d", "conv2d", "conv3d", "conv_tbc", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-    "convolution", "_convolution", "prelu", "addmm", "addmv", "addr", "matmul", "__matmul__", "__rmatmul__",
-    "einsum", "mm", "mv", "linear", "addbmm", "baddbmm", "bmm", "chain_matmul", "multi_dot",
-    "linalg_multi_dot", "linalg_vecdot", "scaled_dot_product_attention", "lstm_cell", "gru_cell",
-    "rnn_tanh_cell", "rnn_relu_cell",
-})
-_CUDA_FP32_OPS = frozenset({
-    "acos", "asin", "cosh", "erfinv", "exp", "expm1", "log", "log10", "log2", "log1p", "reciprocal", "rsqrt",
-    "sinh", "tan", "pow", "__pow__", "softplus", "layer_norm", "group_norm", "norm", "frobenius_norm",
-    "nuclear_norm", "cosine_similarity", "poisson_nll_loss", "cosine_embedding_loss", "nll_loss", "nll_loss2d",
-    "hinge_embedding_loss", "kl_div", "l1_loss", "smooth_l1_loss", "huber_loss", "mse_loss",
-    "margin_ranking_loss", "multilabel_margin_loss", "soft_margin_loss", "triplet_margin_loss",
-    "multi_margin_loss", "binary_cross_entropy_with_logits", "dist", "pdist", "cdist", "renorm", "logsumexp",
-    "softmax", "log_softmax", "cross_entropy", "cumsum", "cumprod", "sum", "prod",
-})
-_CUDA_PROMOTE_OPS = frozenset({"addcdiv", "addcmul", "atan2", "bilinear", "cross", "dot", "grid_sampler",
-                               "index_put", "scatter_add", "tensordot", "cat", "stack"})
+_CUDA_BF16_OPS = frozenset(
+    {
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "conv_tbc",
+        "conv_transpose1d",
+        "conv_transpose2d",
+        "conv_transpose3d",
+        "convolution",
+        "_convolution",
+        "prelu",
+        "addmm",
+        "addmv",
+        "addr",
+        "matmul",
+        "__matmul__",
+        "__rmatmul__",
+        "einsum",
+        "mm",
+        "mv",
+        "linear",
+        "addbmm",
+        "baddbmm",
+        "bmm",
+        "chain_matmul",
+        "multi_dot",
+        "linalg_multi_dot",
+        "linalg_vecdot",
+        "scaled_dot_product_attention",
+        "lstm_cell",
+        "gru_cell",
+        "rnn_tanh_cell",
+        "rnn_relu_cell",
+    }
+)
+_CUDA_FP32_OPS = frozenset(
+    {
+        "acos",
+        "asin",
+        "cosh",
+        "erfinv",
+        "exp",
+        "expm1",
+        "log",
+        "log10",
+        "log2",
+        "log1p",
+        "reciprocal",
+        "rsqrt",
+        "sinh",
+        "tan",
+        "pow",
+        "__pow__",
+        "softplus",
+        "layer_norm",
+        "group_norm",
+        "norm",
+        "frobenius_norm",
+        "nuclear_norm",
+        "cosine_similarity",
+        "poisson_nll_loss",
+        "cosine_embedding_loss",
+        "nll_loss",
+        "nll_loss2d",
+        "hinge_embedding_loss",
+        "kl_div",
+        "l1_loss",
+        "smooth_l1_loss",
+        "huber_loss",
+        "mse_loss",
+        "margin_ranking_loss",
+        "multilabel_margin_loss",
+        "soft_margin_loss",
+        "triplet_margin_loss",
+        "multi_margin_loss",
+        "binary_cross_entropy_with_logits",
+        "dist",
+        "pdist",
+        "cdist",
+        "renorm",
+        "logsumexp",
+        "softmax",
+        "log_softmax",
+        "cross_entropy",
+        "cumsum",
+        "cumprod",
+        "sum",
+        "prod",
+    }
+)
+_CUDA_PROMOTE_OPS = frozenset(
+    {
+        "addcdiv",
+        "addcmul",
+        "atan2",
+        "bilinear",
+        "cross",
+        "dot",
+        "grid_sampler",
+        "index_put",
+        "scatter_add",
+        "tensordot",
+        "cat",
+        "stack",
+    }
+)
 
 
 class CudaAutocastOnMeta(TorchFunctionMode):
@@ -229,9 +318,14 @@ def data_bytes(config: ExperimentConfig, train_photos: int, test_photos: int) ->
     return photos + views
 
 
-def trace_experiment(config: ExperimentConfig, dtype: str = "bf16", eval_batch_size: int | None = None,
-                     train_photos: int = PAPER_TRAIN_PHOTOS, test_photos: int = PAPER_TEST_PHOTOS,
-                     device: str = "meta") -> Budget:
+def trace_experiment(
+    config: ExperimentConfig,
+    dtype: str = "bf16",
+    eval_batch_size: int | None = None,
+    train_photos: int = PAPER_TRAIN_PHOTOS,
+    test_photos: int = PAPER_TEST_PHOTOS,
+    device: str = "meta",
+) -> Budget:
     """Peak memory of one steady-state train step and one eval batch of `config`, traced on `device`.
 
     device "meta" (no memory, no compute) emulates CUDA autocast for bf16; device "cpu" really runs
@@ -256,40 +350,61 @@ def trace_experiment(config: ExperimentConfig, dtype: str = "bf16", eval_batch_s
     model.train()
     with _MetaScalarsAreZero():
         train_step(model, task, optimizer, batch(config.batch_size), autocast)  # creates grads and Adam states
-    train_peak = _traced_peak(lambda: train_step(model, task, optimizer, batch(config.batch_size), autocast),
-                              model, optimizer)
+    train_peak = _traced_peak(
+        lambda: train_step(model, task, optimizer, batch(config.batch_size), autocast), model, optimizer
+    )
     model.eval()
     eval_peak = _traced_peak(lambda: eval_batch(model, task, batch(eval_batch_size), autocast), model, optimizer)
     return Budget(count_parameters(model), train_peak, eval_peak, data_bytes(config, train_photos, test_photos))
 
 
-def budget_table(profile: str, dtype: str = "bf16", eval_batch_size: int | None = None,
-                 train_photos: int = PAPER_TRAIN_PHOTOS, test_photos: int = PAPER_TEST_PHOTOS) -> list[dict]:
+def budget_table(
+    profile: str,
+    dtype: str = "bf16",
+    eval_batch_size: int | None = None,
+    train_photos: int = PAPER_TRAIN_PHOTOS,
+    test_photos: int = PAPER_TEST_PHOTOS,
+) -> list[dict]:
     """One row per experiment of `profile`: settings, parameters and traced peaks in GiB."""
     rows = []
     for label, config in experiments(profile):
         b = trace_experiment(config, dtype, eval_batch_size, train_photos, test_photos)
-        rows.append(dict(experiment=label, model=config.model, resolution=config.resolution,
-                         batch=config.batch_size, eval_batch=eval_batch_size or config.batch_size,
-                         params=b.params, train_gib=b.train_peak / GIB, eval_gib=b.eval_peak / GIB,
-                         data_gib=b.data / GIB, need_gib=b.need))
+        rows.append(
+            dict(
+                experiment=label,
+                model=config.model,
+                resolution=config.resolution,
+                batch=config.batch_size,
+                eval_batch=eval_batch_size or config.batch_size,
+                params=b.params,
+                train_gib=b.train_peak / GIB,
+                eval_gib=b.eval_peak / GIB,
+                data_gib=b.data / GIB,
+                need_gib=b.need,
+            )
+        )
     return rows
 
 
 def format_report(rows: list[dict], profile: str, dtype: str) -> str:
     """The table and the summary line `<profile> profile peak: X GiB (experiment)`."""
-    head = ("experiment", "model", "res", "batch", "eval b", "params", "train GiB", "eval GiB", "data GiB",
-            "need GiB")
-    lines = [f"{head[0]:<24} {head[1]:<13} {head[2]:>4} {head[3]:>5} {head[4]:>6} {head[5]:>7} "
-             f"{head[6]:>9} {head[7]:>8} {head[8]:>8} {head[9]:>8}"]
+    head = ("experiment", "model", "res", "batch", "eval b", "params", "train GiB", "eval GiB", "data GiB", "need GiB")
+    lines = [
+        f"{head[0]:<24} {head[1]:<13} {head[2]:>4} {head[3]:>5} {head[4]:>6} {head[5]:>7} "
+        f"{head[6]:>9} {head[7]:>8} {head[8]:>8} {head[9]:>8}"
+    ]
     for r in rows:
-        lines.append(f"{r['experiment']:<24} {r['model']:<13} {r['resolution']:>4} {r['batch']:>5} "
-                     f"{r['eval_batch']:>6} {r['params'] / 1e6:>6.2f}M {r['train_gib']:>9.2f} "
-                     f"{r['eval_gib']:>8.2f} {r['data_gib']:>8.2f} {r['need_gib']:>8.1f}")
+        lines.append(
+            f"{r['experiment']:<24} {r['model']:<13} {r['resolution']:>4} {r['batch']:>5} "
+            f"{r['eval_batch']:>6} {r['params'] / 1e6:>6.2f}M {r['train_gib']:>9.2f} "
+            f"{r['eval_gib']:>8.2f} {r['data_gib']:>8.2f} {r['need_gib']:>8.1f}"
+        )
     top = max(rows, key=lambda r: max(r["train_gib"], r["eval_gib"]))
     lines.append(f"dtype {dtype}; need = {MARGIN} x (max(train, eval) + data) + {OVERHEAD_GIB} GiB")
-    lines.append(f"{profile} profile peak: {max(top['train_gib'], top['eval_gib']):.2f} GiB ({top['experiment']}), "
-                 f"need {top['need_gib']:.1f} GiB with data and margin")
+    lines.append(
+        f"{profile} profile peak: {max(top['train_gib'], top['eval_gib']):.2f} GiB ({top['experiment']}), "
+        f"need {top['need_gib']:.1f} GiB with data and margin"
+    )
     return "\n".join(lines)
 
 
@@ -350,19 +465,34 @@ def validate(dtypes: tuple[str, ...] = DTYPES) -> list[dict]:
             if out.returncode != 0:
                 raise RuntimeError(f"measuring {name} ({dtype}) in a subprocess failed:\n{out.stderr}")
             measured = int(out.stdout.strip().splitlines()[-1])
-            results.append(dict(experiment=name, dtype=dtype, resolution=config.resolution,
-                                batch=config.batch_size, width=config.width, traced_mib=traced / 2**20,
-                                cpu_tensors_mib=on_cpu / 2**20, measured_mib=measured / 2**20, ratio=traced / measured))
+            results.append(
+                dict(
+                    experiment=name,
+                    dtype=dtype,
+                    resolution=config.resolution,
+                    batch=config.batch_size,
+                    width=config.width,
+                    traced_mib=traced / 2**20,
+                    cpu_tensors_mib=on_cpu / 2**20,
+                    measured_mib=measured / 2**20,
+                    ratio=traced / measured,
+                )
+            )
     return results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="paper", choices=PROFILE_NAMES)
-    parser.add_argument("--dtype", default="bf16", choices=DTYPES,
-                        help="bf16: autocast as the CUDA run (amp=True); fp32: no autocast")
-    parser.add_argument("--eval-batch", type=int, default=None,
-                        help="evaluation batch size (default: the training batch size, as fit uses)")
+    parser.add_argument(
+        "--dtype", default="bf16", choices=DTYPES, help="bf16: autocast as the CUDA run (amp=True); fp32: no autocast"
+    )
+    parser.add_argument(
+        "--eval-batch",
+        type=int,
+        default=None,
+        help="evaluation batch size (default: the training batch size, as fit uses)",
+    )
     parser.add_argument("--train-photos", type=int, default=PAPER_TRAIN_PHOTOS)
     parser.add_argument("--test-photos", type=int, default=PAPER_TEST_PHOTOS)
     parser.add_argument("--validate", action="store_true", help="compare the trace with a real CPU step")
@@ -376,9 +506,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.validate:
         results = validate()
         for r in results:
-            print(f"{r['experiment']:<13} {r['dtype']} {r['resolution']}² batch {r['batch']} width {r['width']}: "
-                  f"meta trace {r['traced_mib']:.1f} MiB, real CPU tensors traced {r['cpu_tensors_mib']:.1f} MiB, "
-                  f"measured peak RSS growth {r['measured_mib']:.1f} MiB, meta trace/measured {r['ratio']:.3f}")
+            print(
+                f"{r['experiment']:<13} {r['dtype']} {r['resolution']}² batch {r['batch']} width {r['width']}: "
+                f"meta trace {r['traced_mib']:.1f} MiB, real CPU tensors traced {r['cpu_tensors_mib']:.1f} MiB, "
+                f"measured peak RSS growth {r['measured_mib']:.1f} MiB, meta trace/measured {r['ratio']:.3f}"
+            )
         off = [r for r in results if r["experiment"] == "unet_classif" and abs(r["ratio"] - 1) > CLASSIFIER_TOLERANCE]
         if off:
             print(f"FAIL: the classifier's trace is off the measurement by more than {CLASSIFIER_TOLERANCE:.0%}")

@@ -1,6 +1,6 @@
 """`python -m colorize_lib COMMAND ...`: the library's command line.
 
-    python -m colorize_lib colorize PATH... -o OUT_DIR [--run RUN_DIR | --experiment NAME --profile P]
+python -m colorize_lib colorize PATH... -o OUT_DIR [--run RUN_DIR | --experiment NAME --profile P]
 """
 
 import importlib
@@ -14,8 +14,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in COMMANDS:
         given = f"unknown command {argv[0]!r}; " if argv and argv[0] not in ("-h", "--help") else ""
-        print(f"usage: python -m colorize_lib COMMAND ...\n{given}commands: {', '.join(COMMANDS)}",
-              file=sys.stderr if given or not argv else sys.stdout)
+        print(
+            f"usage: python -m colorize_lib COMMAND ...\n{given}commands: {', '.join(COMMANDS)}",
+            file=sys.stderr if given or not argv else sys.stdout,
+        )
         return 2 if given or not argv else 0
     return importlib.import_module(COMMANDS[argv[0]]).main(argv[1:])
 

@@ -12,6 +12,7 @@ folder renamed into place when complete, so an interrupted build never looks lik
 """
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -20,7 +21,6 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,11 +28,20 @@ import numpy as np
 import torch
 
 from . import paths
-from .split import split_by_group
 from .files import atomic_write_text
 from .sources import SourceFiles
-from .validate import (MAX_PIXELS, MIN_SATURATION, NEAR_DUPLICATE_BITS, FileCheck, check_files, mark_duplicates,
-                       near_duplicate_groups, reason_code)
+from .split import split_by_group
+from .validate import (
+    MAX_PIXELS,
+    MIN_SATURATION,
+    NEAR_DUPLICATE_BITS,
+    FileCheck,
+    check_files,
+    mark_duplicates,
+    near_duplicate_groups,
+    reason_code,
+)
+
 
 @dataclass
 class ImageSet:
@@ -55,40 +64,57 @@ CACHE_VERSION = 1  # bump when validation or resizing changes what a cache holds
 BASE_COLUMNS = ["file", "sha256", "bytes", "width", "height", "saturation", "group", "split", "reason"]
 
 
-def cache_dir_for(files: SourceFiles, image_size: int, cache_root: Path | None = None,
-                  upscale_small: bool = False) -> Path:
+def cache_dir_for(
+    files: SourceFiles, image_size: int, cache_root: Path | None = None, upscale_small: bool = False
+) -> Path:
     """Where the cache of `files` at `image_size` lives (under `paths.CACHE_DIR` by default)."""
     return Path(cache_root or paths.CACHE_DIR) / f"{files.slug}-{image_size}{'-upscaled' if upscale_small else ''}"
 
 
 def _fingerprint(files: SourceFiles, settings: dict) -> str:
     """Hash of the file list with sizes and mtimes, the source's groups/splits/extras and settings."""
-    h = hashlib.sha256(json.dumps([CACHE_VERSION, settings, files.groups, files.splits, files.extra],
-                                  sort_keys=True).encode())
+    h = hashlib.sha256(
+        json.dumps([CACHE_VERSION, settings, files.groups, files.splits, files.extra], sort_keys=True).encode()
+    )
     for name, path in zip(files.names, files.paths):
         try:
             st = path.stat()
         except OSError as e:
-            raise FileNotFoundError(f"image file {path} of source {files.source!r} cannot be read: "
-                                    f"{e.strerror}") from None
+            raise FileNotFoundError(
+                f"image file {path} of source {files.source!r} cannot be read: {e.strerror}"
+            ) from None
         h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 
-def load_cached(files: SourceFiles, image_size: int, seed: int = 0, test_fraction: float = 0.25,
-                cache_root: Path | None = None, workers: int | None = None, min_saturation: float = MIN_SATURATION,
-                max_pixels: int = MAX_PIXELS, near_duplicate_bits: int = NEAR_DUPLICATE_BITS,
-                upscale_small: bool = False) -> ImageSet:
+def load_cached(
+    files: SourceFiles,
+    image_size: int,
+    seed: int = 0,
+    test_fraction: float = 0.25,
+    cache_root: Path | None = None,
+    workers: int | None = None,
+    min_saturation: float = MIN_SATURATION,
+    max_pixels: int = MAX_PIXELS,
+    near_duplicate_bits: int = NEAR_DUPLICATE_BITS,
+    upscale_small: bool = False,
+) -> ImageSet:
     """The source's photos as an `ImageSet`, from the cache when it matches, else built (in parallel
     over `workers` processes, default one per core) and cached first. `upscale_small` keeps photos
     smaller than `image_size`, upscaled, instead of skipping them (cached in a folder of its own)."""
     if image_size < 1:
         raise ValueError(f"parameter 'image_size' = {image_size!r} is invalid: expected a positive side length")
     if not files.paths:
-        raise ValueError(f"no image files under {files.root} (source {files.source!r}); "
-                         f"expected .jpg/.jpeg/.png/.webp/.bmp/.tif/.tiff files")
-    settings = dict(image_size=image_size, min_saturation=min_saturation, max_pixels=max_pixels,
-                    near_duplicate_bits=near_duplicate_bits)
+        raise ValueError(
+            f"no image files under {files.root} (source {files.source!r}); "
+            f"expected .jpg/.jpeg/.png/.webp/.bmp/.tif/.tiff files"
+        )
+    settings = dict(
+        image_size=image_size,
+        min_saturation=min_saturation,
+        max_pixels=max_pixels,
+        near_duplicate_bits=near_duplicate_bits,
+    )
     if upscale_small:  # only when set, so the fingerprint of existing caches stays the same
         settings["upscale_small"] = True
     split = None if files.splits is not None else dict(seed=seed, test_fraction=test_fraction)
@@ -123,8 +149,9 @@ def _assign_splits(files: SourceFiles, rows: list[dict], split: dict | None) -> 
         try:
             is_test = split_by_group([r["group"] for r in eligible], split["seed"], split["test_fraction"])
         except ValueError as e:
-            raise ValueError(f"cannot split the photos of {files.root} (source {files.source!r}) "
-                             f"into train and test: {e}") from None
+            raise ValueError(
+                f"cannot split the photos of {files.root} (source {files.source!r}) into train and test: {e}"
+            ) from None
         sides = ["test" if t else "train" for t in is_test]
     for r in rows:
         r["split"] = ""
@@ -142,18 +169,30 @@ def _check_usable(files: SourceFiles, rows: list[dict], image_size: int) -> None
 def _raise_unusable(files: SourceFiles, rows: list[dict], image_size: int, what: str) -> None:
     reasons = Counter(reason_code(r["reason"]) for r in rows if r["reason"])
     skipped = ", ".join(f"{n} {code}" for code, n in reasons.most_common()) or "none"
-    raise ValueError(f"{what} in {files.root} (source {files.source!r}) at image_size {image_size}: "
-                     f"{len(rows)} files, skipped: {skipped}")
+    raise ValueError(
+        f"{what} in {files.root} (source {files.source!r}) at image_size {image_size}: "
+        f"{len(rows)} files, skipped: {skipped}"
+    )
 
 
 def _row(check: FileCheck, extra: dict[str, str]) -> dict:
-    return dict(file=check.name, sha256=check.sha256, bytes=check.n_bytes, width=check.width, height=check.height,
-                saturation="" if check.saturation != check.saturation else f"{check.saturation:.2f}",
-                group="", split="", reason=check.final_reason, **extra)
+    return dict(
+        file=check.name,
+        sha256=check.sha256,
+        bytes=check.n_bytes,
+        width=check.width,
+        height=check.height,
+        saturation="" if check.saturation != check.saturation else f"{check.saturation:.2f}",
+        group="",
+        split="",
+        reason=check.final_reason,
+        **extra,
+    )
 
 
-def _build(files: SourceFiles, settings: dict, split: dict | None, fingerprint: str, folder: Path,
-           workers: int | None) -> None:
+def _build(
+    files: SourceFiles, settings: dict, split: dict | None, fingerprint: str, folder: Path, workers: int | None
+) -> None:
     size = settings["image_size"]
     folder.parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(folder)
@@ -164,9 +203,17 @@ def _build(files: SourceFiles, settings: dict, split: dict | None, fingerprint: 
         # Photos stream from the worker processes into a file, not memory: the paper set at 512 is 5 GB.
         staged = np.lib.format.open_memmap(tmp / "staged.npy", mode="w+", dtype=np.uint8, shape=(n, 3, size, size))
         checks = []
-        for i, check in enumerate(check_files(files.paths, files.names, size, settings["min_saturation"],
-                                              settings["max_pixels"], workers,
-                                              settings.get("upscale_small", False))):
+        for i, check in enumerate(
+            check_files(
+                files.paths,
+                files.names,
+                size,
+                settings["min_saturation"],
+                settings["max_pixels"],
+                workers,
+                settings.get("upscale_small", False),
+            )
+        ):
             if check.array is not None:
                 staged[i] = check.array.transpose(2, 0, 1)
                 check.array = None
@@ -177,8 +224,9 @@ def _build(files: SourceFiles, settings: dict, split: dict | None, fingerprint: 
         if files.groups is not None:
             groups = [files.groups[i] for i in eligible]
         else:
-            groups = near_duplicate_groups([checks[i].name for i in eligible], [checks[i].dhash for i in eligible],
-                                           settings["near_duplicate_bits"])
+            groups = near_duplicate_groups(
+                [checks[i].name for i in eligible], [checks[i].dhash for i in eligible], settings["near_duplicate_bits"]
+            )
         for i, g in zip(eligible, groups):
             rows[i]["group"] = g
         if all(r["reason"] for r in rows):
@@ -191,16 +239,25 @@ def _build(files: SourceFiles, settings: dict, split: dict | None, fingerprint: 
             del staged
             os.replace(tmp / "staged.npy", tmp / "images.npy")
         else:
-            images = np.lib.format.open_memmap(tmp / "images.npy", mode="w+", dtype=np.uint8,
-                                               shape=(len(keep), 3, size, size))
+            images = np.lib.format.open_memmap(
+                tmp / "images.npy", mode="w+", dtype=np.uint8, shape=(len(keep), 3, size, size)
+            )
             for start in range(0, len(keep), 256):
-                images[start:start + 256] = staged[keep[start:start + 256]]
+                images[start : start + 256] = staged[keep[start : start + 256]]
             images.flush()
             del images, staged
             (tmp / "staged.npy").unlink()
         _write_manifest(tmp / "manifest.csv", rows)
-        meta = dict(version=CACHE_VERSION, source=files.source, root=str(files.root), fingerprint=fingerprint,
-                    settings=settings, split=split, n_files=n, n_images=len(keep))
+        meta = dict(
+            version=CACHE_VERSION,
+            source=files.source,
+            root=str(files.root),
+            fingerprint=fingerprint,
+            settings=settings,
+            split=split,
+            n_files=n,
+            n_images=len(keep),
+        )
         atomic_write_text(tmp / "meta.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
         _swap_in(tmp, folder)
     except BaseException:
@@ -266,12 +323,15 @@ def _load(source: str, folder: Path) -> ImageSet:
     images = np.load(folder / "images.npy", mmap_mode="r")
     kept = [r for r in rows if not r["reason"]]
     if len(kept) != len(images):
-        raise RuntimeError(f"cache {folder} is inconsistent ({len(kept)} manifest rows, {len(images)} images); "
-                           "delete the folder to rebuild it")
+        raise RuntimeError(
+            f"cache {folder} is inconsistent ({len(kept)} manifest rows, {len(images)} images); "
+            "delete the folder to rebuild it"
+        )
     parts = {}
     for side in ("train", "test"):
         idx = [i for i, r in enumerate(kept) if r["split"] == side]
         parts[side] = (torch.from_numpy(np.ascontiguousarray(images[idx])), [kept[i]["file"] for i in idx])
     skipped = [(r["file"], r["reason"]) for r in rows if r["reason"]]
-    return ImageSet(source, parts["train"][0], parts["test"][0], parts["train"][1], parts["test"][1], skipped,
-                    cache_dir=folder)
+    return ImageSet(
+        source, parts["train"][0], parts["test"][0], parts["train"][1], parts["test"][1], skipped, cache_dir=folder
+    )

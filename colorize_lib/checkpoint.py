@@ -30,7 +30,9 @@ def load_checkpoint(path: Path, config: ExperimentConfig | None = None, map_loca
     except FileNotFoundError:
         raise FileNotFoundError(f"checkpoint {path} does not exist") from None
     except Exception as e:
-        raise ValueError(f"checkpoint {path} cannot be read ({type(e).__name__}: {e}); delete it to start over") from None
+        raise ValueError(
+            f"checkpoint {path} cannot be read ({type(e).__name__}: {e}); delete it to start over"
+        ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"checkpoint {path} is not a colorize_lib checkpoint of format {FORMAT}")
     if config is not None:

@@ -53,64 +53,200 @@ class Claim:
 _REGRESSION = ("baseline", "unet_rgb", "unet_lab")
 
 CLAIMS: tuple[Claim, ...] = (
-    Claim("skip_helps", "U-Net RGB beats the CNN baseline (skip connections help)", "§5.1, §5.3, Table 1",
-          "paired PSNR gain, U-Net RGB − baseline", "gain", "above", 0.0, "dB",
-          params=dict(metric="psnr", model="unet_rgb", others=("baseline",))),
+    Claim(
+        "skip_helps",
+        "U-Net RGB beats the CNN baseline (skip connections help)",
+        "§5.1, §5.3, Table 1",
+        "paired PSNR gain, U-Net RGB − baseline",
+        "gain",
+        "above",
+        0.0,
+        "dB",
+        params=dict(metric="psnr", model="unet_rgb", others=("baseline",)),
+    ),
     # "about 2.3 dB" read as 2.3 ± 1 dB; the gain is tied to the paper's 96² runs.
-    Claim("skip_gain_2p3", "U-Net RGB beats the baseline by about 2.3 dB at 96²", "§5.1, §5.3, Table 1",
-          "paired PSNR gain, U-Net RGB − baseline", "gain", "within", (1.3, 3.3), "dB", resolution=96,
-          params=dict(metric="psnr", model="unet_rgb", others=("baseline",))),
-    Claim("lab_best_regression", "U-Net LAB is the best regression model", "Fig. 2 caption, §5.1",
-          "paired PSNR gain of U-Net LAB over each other regression model", "gain", "above", 0.0, "dB",
-          params=dict(metric="psnr", model="unet_lab", others=("unet_rgb", "baseline")),
-          note="The paper compares it at 512² against 96² models."),
+    Claim(
+        "skip_gain_2p3",
+        "U-Net RGB beats the baseline by about 2.3 dB at 96²",
+        "§5.1, §5.3, Table 1",
+        "paired PSNR gain, U-Net RGB − baseline",
+        "gain",
+        "within",
+        (1.3, 3.3),
+        "dB",
+        resolution=96,
+        params=dict(metric="psnr", model="unet_rgb", others=("baseline",)),
+    ),
+    Claim(
+        "lab_best_regression",
+        "U-Net LAB is the best regression model",
+        "Fig. 2 caption, §5.1",
+        "paired PSNR gain of U-Net LAB over each other regression model",
+        "gain",
+        "above",
+        0.0,
+        "dB",
+        params=dict(metric="psnr", model="unet_lab", others=("unet_rgb", "baseline")),
+        note="The paper compares it at 512² against 96² models.",
+    ),
     # "comparable" (18.2 vs 19.0 dB in the paper) read as within ±1 dB.
-    Claim("classif_comparable", "The classifier's PSNR is comparable to U-Net LAB's (within 1 dB)",
-          "§5.1, §5.3", "paired PSNR difference, classifier − U-Net LAB", "gain", "within", (-1.0, 1.0), "dB",
-          params=dict(metric="psnr", model="unet_classif", others=("unet_lab",))),
-    Claim("classif_more_colourful", "The classifier is more colourful than the regression models",
-          "§5.2, §5.3, §7", "paired colourfulness gain of the classifier over each regression model",
-          "gain", "above", 0.0, params=dict(metric="colorfulness", model="unet_classif", others=_REGRESSION)),
-    Claim("baseline_desaturated", "The CNN baseline's colours are desaturated", "§5.2, Fig. 4",
-          "paired colourfulness, baseline − true photo", "below_truth", "below", 0.0,
-          params=dict(model="baseline")),
+    Claim(
+        "classif_comparable",
+        "The classifier's PSNR is comparable to U-Net LAB's (within 1 dB)",
+        "§5.1, §5.3",
+        "paired PSNR difference, classifier − U-Net LAB",
+        "gain",
+        "within",
+        (-1.0, 1.0),
+        "dB",
+        params=dict(metric="psnr", model="unet_classif", others=("unet_lab",)),
+    ),
+    Claim(
+        "classif_more_colourful",
+        "The classifier is more colourful than the regression models",
+        "§5.2, §5.3, §7",
+        "paired colourfulness gain of the classifier over each regression model",
+        "gain",
+        "above",
+        0.0,
+        params=dict(metric="colorfulness", model="unet_classif", others=_REGRESSION),
+    ),
+    Claim(
+        "baseline_desaturated",
+        "The CNN baseline's colours are desaturated",
+        "§5.2, Fig. 4",
+        "paired colourfulness, baseline − true photo",
+        "below_truth",
+        "below",
+        0.0,
+        params=dict(model="baseline"),
+    ),
     # The paper's four reported α lie within 0.09 dB (22.85–22.94).
-    Claim("alpha_spread", "All α reach PSNR within about 0.1 dB of each other", "App. A.3, Fig. 5",
-          "spread (max − min) of mean PSNR over α, photos resampled jointly", "alpha_spread", "below", 0.1, "dB",
-          note="A spread of means is biased upward in small samples."),
-    Claim("alpha_half_best", "α = 0.5 gives the best PSNR", "App. A.3",
-          "paired PSNR gain of α = 0.5 over each other α", "alpha_gain", "above", 0.0, "dB",
-          params=dict(best=0.5)),
-    Claim("alpha_less_colourful", "Higher α (more MSE) gives less colourful output", "§5.3, App. A.1",
-          "least-squares slope of mean colourfulness against α", "alpha_slope", "below", 0.0,
-          "per unit α"),
-    Claim("bins_finer_ceiling", "Smaller bins give finer colour: a higher ceiling", "§5.3, §6",
-          "paired gain in bin-ceiling PSNR (true colour snapped to its bin) of each bin size over the next larger",
-          "bin_ceiling", "above", 0.0, "dB"),
+    Claim(
+        "alpha_spread",
+        "All α reach PSNR within about 0.1 dB of each other",
+        "App. A.3, Fig. 5",
+        "spread (max − min) of mean PSNR over α, photos resampled jointly",
+        "alpha_spread",
+        "below",
+        0.1,
+        "dB",
+        note="A spread of means is biased upward in small samples.",
+    ),
+    Claim(
+        "alpha_half_best",
+        "α = 0.5 gives the best PSNR",
+        "App. A.3",
+        "paired PSNR gain of α = 0.5 over each other α",
+        "alpha_gain",
+        "above",
+        0.0,
+        "dB",
+        params=dict(best=0.5),
+    ),
+    Claim(
+        "alpha_less_colourful",
+        "Higher α (more MSE) gives less colourful output",
+        "§5.3, App. A.1",
+        "least-squares slope of mean colourfulness against α",
+        "alpha_slope",
+        "below",
+        0.0,
+        "per unit α",
+    ),
+    Claim(
+        "bins_finer_ceiling",
+        "Smaller bins give finer colour: a higher ceiling",
+        "§5.3, §6",
+        "paired gain in bin-ceiling PSNR (true colour snapped to its bin) of each bin size over the next larger",
+        "bin_ceiling",
+        "above",
+        0.0,
+        "dB",
+    ),
     # "most" read as more than half.
-    Claim("classif_17_21", "Most classifier test images score 17–21 dB", "Fig. 1, §5.1",
-          "share of photos whose whole-view PSNR is in [17, 21] dB", "share_in_band", "above", 0.5,
-          resolution=512, params=dict(model="unet_classif", band=(17.0, 21.0))),
+    Claim(
+        "classif_17_21",
+        "Most classifier test images score 17–21 dB",
+        "Fig. 1, §5.1",
+        "share of photos whose whole-view PSNR is in [17, 21] dB",
+        "share_in_band",
+        "above",
+        0.5,
+        resolution=512,
+        params=dict(model="unet_classif", band=(17.0, 21.0)),
+    ),
     # "settles near 3.35" read as the last three epochs staying within 3.35 ± 0.2.
-    Claim("classif_val_ce", f"The classifier's validation weighted CE settles near {PAPER_CLASSIF_VAL_CE}",
-          "Fig. 3", "range of validation weighted CE over the last 3 epochs", "settled", "within",
-          (PAPER_CLASSIF_VAL_CE - 0.2, PAPER_CLASSIF_VAL_CE + 0.2), params=dict(last=3),
-          note="The level depends on how the class weights are normalised, which the paper does not say; "
-               "the range over epochs is not a confidence interval."),
+    Claim(
+        "classif_val_ce",
+        f"The classifier's validation weighted CE settles near {PAPER_CLASSIF_VAL_CE}",
+        "Fig. 3",
+        "range of validation weighted CE over the last 3 epochs",
+        "settled",
+        "within",
+        (PAPER_CLASSIF_VAL_CE - 0.2, PAPER_CLASSIF_VAL_CE + 0.2),
+        params=dict(last=3),
+        note="The level depends on how the class weights are normalised, which the paper does not say; "
+        "the range over epochs is not a confidence interval.",
+    ),
     # The paper contradicts itself on U-Net RGB (α = 0.7, 96²): at most one of the next two can hold.
-    Claim("unet_rgb_13p5", "U-Net RGB scores 13.5 dB", "Table 1, §5.1", "mean PSNR of U-Net RGB",
-          "model_mean", "within", (12.5, 14.5), "dB", resolution=96, params=dict(model="unet_rgb"),
-          note="App. A reports 22.9 dB for the same model and α."),
-    Claim("unet_rgb_22p9", "U-Net RGB (α = 0.7) scores about 22.9 dB", "App. A.3", "mean PSNR of U-Net RGB",
-          "model_mean", "within", (21.9, 23.9), "dB", resolution=96, params=dict(model="unet_rgb"),
-          note="Table 1 reports 13.5 dB for the same model and α."),
-    Claim("bins_5_classes", "b = 5 gives 2704 classes", "§5.3", "classes in our grid at b = 5", "bin_classes",
-          "within", (2704, 2704), params=dict(bin_size=5)),
-    Claim("bins_10_classes", "b = 10 gives 676 classes", "§3.5, §5.3", "classes in our grid at b = 10",
-          "bin_classes", "within", (676, 676), params=dict(bin_size=10)),
-    Claim("bins_15_classes", "b = 15 gives 196 classes", "§5.3", "classes in our grid at b = 15", "bin_classes",
-          "within", (196, 196), params=dict(bin_size=15),
-          note="A grid over the full [-128, 127] range at b = 15 has 18² = 324 bins; 196 = 14² covers ±105."),
+    Claim(
+        "unet_rgb_13p5",
+        "U-Net RGB scores 13.5 dB",
+        "Table 1, §5.1",
+        "mean PSNR of U-Net RGB",
+        "model_mean",
+        "within",
+        (12.5, 14.5),
+        "dB",
+        resolution=96,
+        params=dict(model="unet_rgb"),
+        note="App. A reports 22.9 dB for the same model and α.",
+    ),
+    Claim(
+        "unet_rgb_22p9",
+        "U-Net RGB (α = 0.7) scores about 22.9 dB",
+        "App. A.3",
+        "mean PSNR of U-Net RGB",
+        "model_mean",
+        "within",
+        (21.9, 23.9),
+        "dB",
+        resolution=96,
+        params=dict(model="unet_rgb"),
+        note="Table 1 reports 13.5 dB for the same model and α.",
+    ),
+    Claim(
+        "bins_5_classes",
+        "b = 5 gives 2704 classes",
+        "§5.3",
+        "classes in our grid at b = 5",
+        "bin_classes",
+        "within",
+        (2704, 2704),
+        params=dict(bin_size=5),
+    ),
+    Claim(
+        "bins_10_classes",
+        "b = 10 gives 676 classes",
+        "§3.5, §5.3",
+        "classes in our grid at b = 10",
+        "bin_classes",
+        "within",
+        (676, 676),
+        params=dict(bin_size=10),
+    ),
+    Claim(
+        "bins_15_classes",
+        "b = 15 gives 196 classes",
+        "§5.3",
+        "classes in our grid at b = 15",
+        "bin_classes",
+        "within",
+        (196, 196),
+        params=dict(bin_size=15),
+        note="A grid over the full [-128, 127] range at b = 15 has 18² = 324 bins; 196 = 14² covers ±105.",
+    ),
 )
 
 
@@ -147,10 +283,17 @@ class _Inputs:
         return self.models[model]
 
 
-def judge(models: Mapping[str, pd.DataFrame] | None = None, resolutions: Mapping[str, int] | None = None,
-          alphas: Mapping[float, pd.DataFrame] | None = None, bin_ceilings: Mapping[int, pd.DataFrame] | None = None,
-          bin_classes: Mapping[int, int] | None = None, classif_val_ce: Sequence[float] | None = None,
-          seed: int = 0, n_resamples: int = N_RESAMPLES, claims: Sequence[Claim] = CLAIMS) -> pd.DataFrame:
+def judge(
+    models: Mapping[str, pd.DataFrame] | None = None,
+    resolutions: Mapping[str, int] | None = None,
+    alphas: Mapping[float, pd.DataFrame] | None = None,
+    bin_ceilings: Mapping[int, pd.DataFrame] | None = None,
+    bin_classes: Mapping[int, int] | None = None,
+    classif_val_ce: Sequence[float] | None = None,
+    seed: int = 0,
+    n_resamples: int = N_RESAMPLES,
+    claims: Sequence[Claim] = CLAIMS,
+) -> pd.DataFrame:
     """Verdicts on the paper's claims from our results: one row per claim, indexed by claim id.
 
     Inputs (leave out what a profile did not run; the claims that need it become not testable):
@@ -168,11 +311,20 @@ def judge(models: Mapping[str, pd.DataFrame] | None = None, resolutions: Mapping
     unknown = sorted(set(models) - set(MODEL_LABELS))
     if unknown:
         raise ValueError(f"models has unknown name(s) {unknown}; expected some of {list(MODEL_LABELS)}")
-    inputs = _Inputs(models, dict(resolutions or {}), dict(alphas or {}), dict(bin_ceilings or {}),
-                     dict(bin_classes or {}), classif_val_ce, seed, n_resamples)
+    inputs = _Inputs(
+        models,
+        dict(resolutions or {}),
+        dict(alphas or {}),
+        dict(bin_ceilings or {}),
+        dict(bin_classes or {}),
+        classif_val_ce,
+        seed,
+        n_resamples,
+    )
     rows = [_judge_one(claim, inputs) for claim in claims]
-    return pd.DataFrame(rows, index=pd.Index([c.id for c in claims], name="id"),
-                        columns=["claim", "where", "ours", "verdict", "why"])
+    return pd.DataFrame(
+        rows, index=pd.Index([c.id for c in claims], name="id"), columns=["claim", "where", "ours", "verdict", "why"]
+    )
 
 
 def _judge_one(claim: Claim, inputs: _Inputs) -> dict:
@@ -232,20 +384,26 @@ def _verdict(estimate: Estimate, claim: Claim) -> tuple[str, str]:
 
 # --- measures: (inputs, claim) -> estimates, or NotTestable -------------------------------------
 
+
 def _gain(inputs: _Inputs, claim: Claim) -> list[Estimate]:
     p = claim.params
     table = inputs.table(p["model"], claim.resolution)
     others = {o: inputs.table(o, claim.resolution) for o in p["others"]}
-    return [Estimate(f"{MODEL_LABELS[p['model']]} − {MODEL_LABELS[o]}",
-                     Interval(*paired_diff_ci(table, t, p["metric"], inputs.seed, n_resamples=inputs.n_resamples)[:3]))
-            for o, t in others.items()]
+    return [
+        Estimate(
+            f"{MODEL_LABELS[p['model']]} − {MODEL_LABELS[o]}",
+            Interval(*paired_diff_ci(table, t, p["metric"], inputs.seed, n_resamples=inputs.n_resamples)[:3]),
+        )
+        for o, t in others.items()
+    ]
 
 
 def _below_truth(inputs: _Inputs, claim: Claim) -> list[Estimate]:
     model = claim.params["model"]
     table = inputs.table(model, claim.resolution)
-    d = paired_diff_ci(table, table, "colorfulness", inputs.seed, column_b="true_colorfulness",
-                       n_resamples=inputs.n_resamples)
+    d = paired_diff_ci(
+        table, table, "colorfulness", inputs.seed, column_b="true_colorfulness", n_resamples=inputs.n_resamples
+    )
     return [Estimate(f"{MODEL_LABELS[model]} − truth", Interval(*d[:3]))]
 
 
@@ -274,10 +432,18 @@ def _alpha_gain(inputs: _Inputs, claim: Claim) -> list[Estimate]:
         raise NotTestable(f"no α = {best:g} run")
     if len(inputs.alphas) < 2:
         raise NotTestable("needs at least 2 α runs")
-    return [Estimate(f"α={best:g} − α={a:g}",
-                     Interval(*paired_diff_ci(inputs.alphas[best], inputs.alphas[a], "psnr", inputs.seed,
-                                              n_resamples=inputs.n_resamples)[:3]))
-            for a in sorted(inputs.alphas) if a != best]
+    return [
+        Estimate(
+            f"α={best:g} − α={a:g}",
+            Interval(
+                *paired_diff_ci(
+                    inputs.alphas[best], inputs.alphas[a], "psnr", inputs.seed, n_resamples=inputs.n_resamples
+                )[:3]
+            ),
+        )
+        for a in sorted(inputs.alphas)
+        if a != best
+    ]
 
 
 def _alpha_slope(inputs: _Inputs, claim: Claim) -> list[Estimate]:
@@ -295,10 +461,21 @@ def _bin_ceiling(inputs: _Inputs, claim: Claim) -> list[Estimate]:
     sizes = sorted(inputs.bin_ceilings)
     if len(sizes) < 2:
         raise NotTestable(f"needs bin-ceiling tables for at least 2 bin sizes, have {sizes}")
-    return [Estimate(f"b={s} − b={big}",
-                     Interval(*paired_diff_ci(inputs.bin_ceilings[s], inputs.bin_ceilings[big], "psnr", inputs.seed,
-                                              n_resamples=inputs.n_resamples)[:3]))
-            for s, big in zip(sizes, sizes[1:])]
+    return [
+        Estimate(
+            f"b={s} − b={big}",
+            Interval(
+                *paired_diff_ci(
+                    inputs.bin_ceilings[s],
+                    inputs.bin_ceilings[big],
+                    "psnr",
+                    inputs.seed,
+                    n_resamples=inputs.n_resamples,
+                )[:3]
+            ),
+        )
+        for s, big in zip(sizes, sizes[1:])
+    ]
 
 
 def _share_in_band(inputs: _Inputs, claim: Claim) -> list[Estimate]:
@@ -322,8 +499,11 @@ def _settled(inputs: _Inputs, claim: Claim) -> list[Estimate]:
 
 def _model_mean(inputs: _Inputs, claim: Claim) -> list[Estimate]:
     model = claim.params["model"]
-    return [Estimate(MODEL_LABELS[model], mean_ci(inputs.table(model, claim.resolution), "psnr", inputs.seed,
-                                                  inputs.n_resamples))]
+    return [
+        Estimate(
+            MODEL_LABELS[model], mean_ci(inputs.table(model, claim.resolution), "psnr", inputs.seed, inputs.n_resamples)
+        )
+    ]
 
 
 def _bin_classes(inputs: _Inputs, claim: Claim) -> list[Estimate]:
@@ -335,9 +515,16 @@ def _bin_classes(inputs: _Inputs, claim: Claim) -> list[Estimate]:
 
 
 _MEASURES: dict[str, Callable[[_Inputs, Claim], list[Estimate]]] = {
-    "gain": _gain, "below_truth": _below_truth, "alpha_spread": _alpha_spread, "alpha_gain": _alpha_gain,
-    "alpha_slope": _alpha_slope, "bin_ceiling": _bin_ceiling, "share_in_band": _share_in_band,
-    "settled": _settled, "model_mean": _model_mean, "bin_classes": _bin_classes,
+    "gain": _gain,
+    "below_truth": _below_truth,
+    "alpha_spread": _alpha_spread,
+    "alpha_gain": _alpha_gain,
+    "alpha_slope": _alpha_slope,
+    "bin_ceiling": _bin_ceiling,
+    "share_in_band": _share_in_band,
+    "settled": _settled,
+    "model_mean": _model_mean,
+    "bin_classes": _bin_classes,
 }
 
 
@@ -354,8 +541,9 @@ BUDGET_CLAIMS = (
 )
 
 
-def budget_verdicts(per_view: Mapping[tuple[str, str], pd.DataFrame], data: str, seed: int = 0,
-                    n_resamples: int = N_RESAMPLES) -> pd.DataFrame:
+def budget_verdicts(
+    per_view: Mapping[tuple[str, str], pd.DataFrame], data: str, seed: int = 0, n_resamples: int = N_RESAMPLES
+) -> pd.DataFrame:
     """Verdicts of the training-budget experiment from per-view tables keyed by (model, arm), where arm is
     'stated' or 'long'; mean of per-view PSNR with its interval over photos."""
     rows = []
@@ -373,8 +561,11 @@ def budget_verdicts(per_view: Mapping[tuple[str, str], pd.DataFrame], data: str,
             why = f"interval {'contains' if inside else 'misses'} {value:g} dB"
         else:
             verdict = HELD if interval.lo >= value else NOT_HELD if interval.hi < value else INCONCLUSIVE
-            why = {HELD: "interval wholly at or above", NOT_HELD: "interval wholly below",
-                   INCONCLUSIVE: "interval spans"}[verdict] + f" {value:g} dB"
+            why = {
+                HELD: "interval wholly at or above",
+                NOT_HELD: "interval wholly below",
+                INCONCLUSIVE: "interval spans",
+            }[verdict] + f" {value:g} dB"
         if data != "paper":
             why += f"; on data '{data}', not the authors' photos: absolute dB are not the paper's test set"
         rows.append(dict(claim=claim, ours=format_interval(interval, "dB"), verdict=verdict, why=why))

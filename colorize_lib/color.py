@@ -39,8 +39,11 @@ def _check(x: torch.Tensor, name: str) -> None:
 @lru_cache(maxsize=32)
 def _constant(name: str, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     """A conversion constant on the caller's device, copied there once rather than on every call."""
-    values = {"rgb_to_xyz": _RGB_TO_XYZ, "xyz_to_rgb": _XYZ_TO_RGB,
-              "white": torch.tensor(_WHITE_D65, dtype=torch.float64).view(3, 1, 1)}[name]
+    values = {
+        "rgb_to_xyz": _RGB_TO_XYZ,
+        "xyz_to_rgb": _XYZ_TO_RGB,
+        "white": torch.tensor(_WHITE_D65, dtype=torch.float64).view(3, 1, 1),
+    }[name]
     return values.to(device=device, dtype=dtype)
 
 
@@ -75,9 +78,7 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     t = torch.where(f > 6.0 / 29.0, f**3, (116.0 * f - 16.0) / _KAPPA)
     white = _constant("white", lab.device, lab.dtype)
     linear = _mix("xyz_to_rgb", t * white).clamp(min=0.0)
-    rgb = torch.where(
-        linear > 0.0031308, 1.055 * linear.clamp(min=0.0031308) ** (1.0 / 2.4) - 0.055, 12.92 * linear
-    )
+    rgb = torch.where(linear > 0.0031308, 1.055 * linear.clamp(min=0.0031308) ** (1.0 / 2.4) - 0.055, 12.92 * linear)
     return rgb.clamp(0.0, 1.0)
 
 

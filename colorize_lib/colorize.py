@@ -80,8 +80,9 @@ def find_run(name: str, profile: str, data: str = "bundled") -> Path:
         data_arg = "" if data == "bundled" else f" DATA={data}"
         raise FileNotFoundError(
             f"no finished run of {name} for profile {profile!r} and data {data!r} ({run_dir} has no best.pt). "
-            f"It is trained by notebooks/{notebook_of(config.name)}.ipynb: run `make reproduce PROFILE={profile}{data_arg}` "
-            f"first, or pass --run RUN_DIR")
+            f"It is trained by notebooks/{notebook_of(config.name)}.ipynb: run "
+            f"`make reproduce PROFILE={profile}{data_arg}` first, or pass --run RUN_DIR"
+        )
     return run_dir
 
 
@@ -113,7 +114,9 @@ def colorize_photo(colorizer: Colorizer, rgb: np.ndarray) -> tuple[np.ndarray, n
     """(colorized, gray) (H, W, 3) uint8 of a photo (H, W, 3) uint8; both keep the photo's L exactly up to
     8-bit rounding and gamut clipping."""
     cfg = colorizer.config
-    photo = torch.from_numpy(np.require(rgb, requirements="W")).permute(2, 0, 1)[None].float().div_(255.0)  # (1, 3, H, W)
+    photo = (
+        torch.from_numpy(np.require(rgb, requirements="W")).permute(2, 0, 1)[None].float().div_(255.0)
+    )  # (1, 3, H, W)
     lum = rgb_to_lab(photo)[:, :1]  # (1, 1, H, W), L in [0, 100]
     del photo
     h, w = model_size(*lum.shape[2:], cfg.resolution)
@@ -164,8 +167,9 @@ def photo_jobs(paths: list[Path], out_dir: Path) -> list[tuple[Path, Path]]:
     return jobs
 
 
-def colorize_files(colorizer: Colorizer, jobs: list[tuple[Path, Path]], compare: bool = False,
-                   log=print) -> tuple[list[Path], list[tuple[Path, str]]]:
+def colorize_files(
+    colorizer: Colorizer, jobs: list[tuple[Path, Path]], compare: bool = False, log=print
+) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Colorize each (input, output) pair; returns (outputs written, [(input, reason)] skipped)."""
     done, skipped = [], []
     terminal = sys.stderr.isatty()
@@ -190,8 +194,9 @@ def _say(line: str, terminal: bool, log) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m colorize_lib colorize",
-                                     description="Colorize photos (files or folders) with a trained run.")
+    parser = argparse.ArgumentParser(
+        prog="python -m colorize_lib colorize", description="Colorize photos (files or folders) with a trained run."
+    )
     parser.add_argument("paths", nargs="+", type=Path, help="image files or folders (searched recursively)")
     parser.add_argument("-o", "--out", type=Path, required=True, help="output folder (PNG files)")
     which = parser.add_mutually_exclusive_group(required=True)
@@ -208,8 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"model {colorizer.config.name} ({colorizer.config.model}, resolution {colorizer.config.resolution}) "
-          f"from {run_dir} on {colorizer.device}")
+    print(
+        f"model {colorizer.config.name} ({colorizer.config.model}, resolution {colorizer.config.resolution}) "
+        f"from {run_dir} on {colorizer.device}"
+    )
     done, skipped = colorize_files(colorizer, photo_jobs(args.paths, args.out), args.compare)
     print(f"{len(done)} colorized into {args.out}, {len(skipped)} skipped")
     for src, reason in skipped:

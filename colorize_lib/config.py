@@ -16,9 +16,15 @@ from .models import list_models, model_entry
 PROFILE_NAMES = ("smoke", "cpu", "paper", "rehearsal")
 EXPERIMENTS = ("baseline", "unet_rgb", "unet_lab", "unet_classif", "alpha_ablation", "bin_ablation")
 # The notebook that trains each experiment: named when a run is reused, or missing.
-NOTEBOOK_OF = {"baseline": "02_baseline_cnn", "unet_rgb": "03_unet_rgb", "unet_lab": "04_unet_lab",
-               "unet_classif": "05_classification", "alpha_ablation": "06_alpha_ablation",
-               "bin_ablation": "07_bin_ablation", "budget": "06_alpha_ablation"}
+NOTEBOOK_OF = {
+    "baseline": "02_baseline_cnn",
+    "unet_rgb": "03_unet_rgb",
+    "unet_lab": "04_unet_lab",
+    "unet_classif": "05_classification",
+    "alpha_ablation": "06_alpha_ablation",
+    "bin_ablation": "07_bin_ablation",
+    "budget": "06_alpha_ablation",
+}
 LOSSES = ("mixed", "weighted_ce")
 DECODES = ("argmax", "annealed_mean")
 BIN_SETS = ("full", "in_gamut")
@@ -72,13 +78,25 @@ class ExperimentConfig:
         _check(self.model in list_models(), "model", self.model, f"one of {list_models()}")
         _check(self.profile in PROFILE_NAMES, "profile", self.profile, f"one of {PROFILE_NAMES}")
         _check(self.loss in LOSSES, "loss", self.loss, f"one of {LOSSES}")
-        _check((self.loss == "weighted_ce") == (self.model == "unet_classif"), "loss", self.loss,
-               "'weighted_ce' for unet_classif and 'mixed' for the regression models")
+        _check(
+            (self.loss == "weighted_ce") == (self.model == "unet_classif"),
+            "loss",
+            self.loss,
+            "'weighted_ce' for unet_classif and 'mixed' for the regression models",
+        )
         _check(self.decode in DECODES, "decode", self.decode, f"one of {DECODES}")
-        _check(self.device in ("auto", "cpu", "cuda", "mps") or self.device.startswith("cuda:"), "device", self.device,
-               "auto, cpu, cuda[:N] or mps")
-        _check(self.resolution >= 16 and self.resolution % 16 == 0, "resolution", self.resolution,
-               "a multiple of 16, at least 16 (the networks halve it four times)")
+        _check(
+            self.device in ("auto", "cpu", "cuda", "mps") or self.device.startswith("cuda:"),
+            "device",
+            self.device,
+            "auto, cpu, cuda[:N] or mps",
+        )
+        _check(
+            self.resolution >= 16 and self.resolution % 16 == 0,
+            "resolution",
+            self.resolution,
+            "a multiple of 16, at least 16 (the networks halve it four times)",
+        )
         _check(self.image_size >= self.resolution, "image_size", self.image_size, f">= resolution ({self.resolution})")
         _check(self.width >= 1, "width", self.width, "a positive channel count")
         _check(self.epochs >= 1, "epochs", self.epochs, ">= 1")
@@ -93,10 +111,15 @@ class ExperimentConfig:
         _check(self.prior_sigma >= 0, "prior_sigma", self.prior_sigma, ">= 0 (0 = no smoothing)")
         _check(1 <= self.soft_neighbours <= 25, "soft_neighbours", self.soft_neighbours, "in [1, 25]")
         _check(self.soft_sigma > 0, "soft_sigma", self.soft_sigma, "> 0")
-        classifier_only = {k: getattr(self, k) for k in ("bins", "targets", "prior_sigma")
-                           if getattr(self, k) != _default(k)}
-        _check(self.model == "unet_classif" or not classifier_only, "model", self.model,
-               f"'unet_classif' for the classifier settings {classifier_only}")
+        classifier_only = {
+            k: getattr(self, k) for k in ("bins", "targets", "prior_sigma") if getattr(self, k) != _default(k)
+        }
+        _check(
+            self.model == "unet_classif" or not classifier_only,
+            "model",
+            self.model,
+            f"'unet_classif' for the classifier settings {classifier_only}",
+        )
         _check(self.samples_per_epoch >= 0, "samples_per_epoch", self.samples_per_epoch, ">= 0")
         _check(0 < self.crop_scale <= 1, "crop_scale", self.crop_scale, "in (0, 1]")
         _check(self.test_views in (1, 5), "test_views", self.test_views, "1 or 5")
@@ -116,8 +139,11 @@ class ExperimentConfig:
     def identity(self) -> dict:
         """What the run learns from: every setting but the labels and the ones a resumed run may change.
         Two configs with the same identity are the same experiment and share one run."""
-        return {k: v for k, v in self.to_dict().items()
-                if k not in LABELS + RESUMABLE and not (k in ADDED_LATER and v == _default(k))}
+        return {
+            k: v
+            for k, v in self.to_dict().items()
+            if k not in LABELS + RESUMABLE and not (k in ADDED_LATER and v == _default(k))
+        }
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -170,14 +196,46 @@ def _check(ok: bool, name: str, value, expected: str) -> None:
 # pass as before, and on any other source the number of Adam steps stays the paper's (12 per epoch at
 # batch 512, 368 at batch 16).
 _PAPER = {
-    "baseline": dict(model="baseline", resolution=96, image_size=96, width=64, epochs=20, batch_size=512, alpha=0.7,
-                     samples_per_epoch=5882),
-    "unet_rgb": dict(model="unet_rgb", resolution=96, image_size=96, width=49, epochs=20, batch_size=512, alpha=0.7,
-                     samples_per_epoch=5882),
-    "unet_lab": dict(model="unet_lab", resolution=512, image_size=512, width=52, epochs=15, batch_size=16, alpha=0.5,
-                     samples_per_epoch=5882),
-    "unet_classif": dict(model="unet_classif", loss="weighted_ce", resolution=512, image_size=512, width=52,
-                         epochs=20, batch_size=16, samples_per_epoch=5882),
+    "baseline": dict(
+        model="baseline",
+        resolution=96,
+        image_size=96,
+        width=64,
+        epochs=20,
+        batch_size=512,
+        alpha=0.7,
+        samples_per_epoch=5882,
+    ),
+    "unet_rgb": dict(
+        model="unet_rgb",
+        resolution=96,
+        image_size=96,
+        width=49,
+        epochs=20,
+        batch_size=512,
+        alpha=0.7,
+        samples_per_epoch=5882,
+    ),
+    "unet_lab": dict(
+        model="unet_lab",
+        resolution=512,
+        image_size=512,
+        width=52,
+        epochs=15,
+        batch_size=16,
+        alpha=0.5,
+        samples_per_epoch=5882,
+    ),
+    "unet_classif": dict(
+        model="unet_classif",
+        loss="weighted_ce",
+        resolution=512,
+        image_size=512,
+        width=52,
+        epochs=20,
+        batch_size=16,
+        samples_per_epoch=5882,
+    ),
 }
 _PAPER["alpha_ablation"] = dict(_PAPER["unet_rgb"])
 _PAPER["bin_ablation"] = dict(_PAPER["unet_classif"])
@@ -189,22 +247,34 @@ _CPU = {
     "baseline": dict(_PAPER["baseline"], **_CPU_COMMON, width=32, epochs=12, batch_size=32, samples_per_epoch=768),
     "unet_rgb": dict(_PAPER["unet_rgb"], **_CPU_COMMON, width=16, epochs=12, batch_size=32, samples_per_epoch=768),
     "unet_lab": dict(_PAPER["unet_lab"], **_CPU_COMMON, width=12, epochs=12, batch_size=32, samples_per_epoch=768),
-    "unet_classif": dict(_PAPER["unet_classif"], **_CPU_COMMON, width=12, epochs=12, batch_size=32,
-                         samples_per_epoch=768),
+    "unet_classif": dict(
+        _PAPER["unet_classif"], **_CPU_COMMON, width=12, epochs=12, batch_size=32, samples_per_epoch=768
+    ),
 }
 _CPU["alpha_ablation"] = dict(_CPU["unet_rgb"], epochs=6)
 _CPU["bin_ablation"] = dict(_CPU["unet_classif"], epochs=6, samples_per_epoch=512)  # b = 5 has 2704 logits/pixel
 
 # Smoke: every notebook end to end in seconds; numbers are meaningless by design.
-_SMOKE_COMMON = dict(resolution=32, image_size=64, width=4, epochs=2, batch_size=4, samples_per_epoch=8,
-                     crop_scale=0.5, test_views=1, lr=1e-3)
+_SMOKE_COMMON = dict(
+    resolution=32,
+    image_size=64,
+    width=4,
+    epochs=2,
+    batch_size=4,
+    samples_per_epoch=8,
+    crop_scale=0.5,
+    test_views=1,
+    lr=1e-3,
+)
 _SMOKE = {k: dict(v, **_SMOKE_COMMON) for k, v in _PAPER.items()}
 
 # Rehearsal: the paper's shapes (resolution, batch, width, bins, bf16) for two steps per experiment and a
 # few test photos, so a GPU run of all notebooks (~3 min) meets every CUDA-only bug of the real one.
 # Five of the nine bundled photos are under 512 px: upscale them, as the authors' collection did.
-_REHEARSAL = {k: dict(v, epochs=1, samples_per_epoch=2 * v["batch_size"], upscale_small=True, max_test_images=2)
-              for k, v in _PAPER.items()}
+_REHEARSAL = {
+    k: dict(v, epochs=1, samples_per_epoch=2 * v["batch_size"], upscale_small=True, max_test_images=2)
+    for k, v in _PAPER.items()
+}
 
 PROFILES: dict[str, dict[str, dict]] = {"smoke": _SMOKE, "cpu": _CPU, "paper": _PAPER, "rehearsal": _REHEARSAL}
 
@@ -254,8 +324,19 @@ def budget_configs(profile: str, data: str = "bundled", **overrides) -> list[tup
         for arm, (lr, which) in BUDGET_ARMS.items():
             epochs = stated if which == "stated" else long
             tag = arm.split()[0] + ("-lr1e-3" if lr == 1e-3 else "")
-            out.append((arm, make_config(model, profile, data, **dict(
-                overrides, name=f"budget-{model}-{tag}", lr=lr, epochs=epochs, samples_per_epoch=samples))))
+            out.append(
+                (
+                    arm,
+                    make_config(
+                        model,
+                        profile,
+                        data,
+                        **dict(
+                            overrides, name=f"budget-{model}-{tag}", lr=lr, epochs=epochs, samples_per_epoch=samples
+                        ),
+                    ),
+                )
+            )
     return out
 
 

@@ -19,8 +19,9 @@ from .sources import resolve_source
 __all__ = ["ImageSet", "load_image_set", "load_images"]
 
 
-def load_image_set(source: str, image_size: int, seed: int = 0, test_fraction: float = 0.25,
-                   upscale_small: bool = False) -> ImageSet:
+def load_image_set(
+    source: str, image_size: int, seed: int = 0, test_fraction: float = 0.25, upscale_small: bool = False
+) -> ImageSet:
     """Load a data source ('bundled', 'paper', 'pexels' or 'folder:PATH') as square uint8 photos of side
     `image_size`, every file validated, split by photo group (or the source's own split), cached on disk
     under `paths.CACHE_DIR`. Files left out are listed in `ImageSet.skipped` with the reason; photos

@@ -4,7 +4,6 @@ colourfulness and gray-baseline PSNR, and how the training pixels fall into the 
 import pandas as pd
 import torch
 
-from .color import rgb_to_lab
 from .cache import ImageSet
 from .crops import test_views
 from .metrics import colorfulness, gray_prediction, psnr
@@ -27,8 +26,9 @@ def skipped_counts(image_set: ImageSet) -> pd.DataFrame:
 
 def split_summary(image_set: ImageSet) -> pd.DataFrame:
     """Images per split: rows 'train' and 'test', column n_images."""
-    return pd.DataFrame({"split": ["train", "test"],
-                         "n_images": [len(image_set.train_names), len(image_set.test_names)]})
+    return pd.DataFrame(
+        {"split": ["train", "test"], "n_images": [len(image_set.train_names), len(image_set.test_names)]}
+    )
 
 
 def photo_table(images: ImageSet, resolution: int) -> pd.DataFrame:

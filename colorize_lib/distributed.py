@@ -48,15 +48,21 @@ def init(device: torch.device) -> tuple[Context, torch.device]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world == 1:
         return Context(), device
-    ctx = Context(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")),
-                  int(os.environ.get("LOCAL_WORLD_SIZE", str(world))))
+    ctx = Context(
+        int(os.environ["RANK"]),
+        world,
+        int(os.environ.get("LOCAL_RANK", "0")),
+        int(os.environ.get("LOCAL_WORLD_SIZE", str(world))),
+    )
     if device.type == "cuda":
         device = torch.device("cuda", ctx.local_rank)
         torch.cuda.set_device(device)
     elif device.type != "cpu":
         raise RuntimeError(f"multi-process training supports cuda (nccl) and cpu (gloo), not {device.type}")
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", device_id=device if device.type == "cuda" else None)
+        dist.init_process_group(
+            "nccl" if device.type == "cuda" else "gloo", device_id=device if device.type == "cuda" else None
+        )
     return ctx, device
 
 
@@ -64,9 +70,11 @@ def check_batches(ctx: Context, batch_size: int, samples_per_epoch: int) -> None
     """Every rank needs at least one row of every global batch, the last (possibly short) one included."""
     last = samples_per_epoch % batch_size or batch_size
     if ctx.active and min(batch_size, last) < ctx.world:
-        raise ValueError(f"config parameter 'batch_size' = {batch_size} with {samples_per_epoch} samples per epoch "
-                         f"leaves a batch of {min(batch_size, last)} rows for {ctx.world} processes: expected every "
-                         f"batch to have at least one row per process (raise batch_size or samples_per_epoch)")
+        raise ValueError(
+            f"config parameter 'batch_size' = {batch_size} with {samples_per_epoch} samples per epoch "
+            f"leaves a batch of {min(batch_size, last)} rows for {ctx.world} processes: expected every "
+            f"batch to have at least one row per process (raise batch_size or samples_per_epoch)"
+        )
 
 
 def sync_batchnorm(model: nn.Module, ctx: Context, device: torch.device) -> nn.Module:

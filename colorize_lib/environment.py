@@ -22,10 +22,23 @@ from colorize_lib.files import atomic_write_text
 PYTHON_RANGE = ((3, 11), (3, 14))  # as pyproject.toml's requires-python: >=3.11,<3.14
 
 # Module imported -> the distribution that provides it.
-SCIENCE_MODULES = {"torch": "torch", "torchvision": "torchvision", "numpy": "numpy", "pandas": "pandas",
-                   "matplotlib": "matplotlib", "skimage": "scikit-image", "PIL": "pillow"}
-NOTEBOOK_MODULES = {"papermill": "papermill", "nbconvert": "nbconvert", "nbclient": "nbclient",
-                    "ipykernel": "ipykernel", "tqdm": "tqdm", "psutil": "psutil"}  # the last two: runner, progress
+SCIENCE_MODULES = {
+    "torch": "torch",
+    "torchvision": "torchvision",
+    "numpy": "numpy",
+    "pandas": "pandas",
+    "matplotlib": "matplotlib",
+    "skimage": "scikit-image",
+    "PIL": "pillow",
+}
+NOTEBOOK_MODULES = {
+    "papermill": "papermill",
+    "nbconvert": "nbconvert",
+    "nbclient": "nbclient",
+    "ipykernel": "ipykernel",
+    "tqdm": "tqdm",
+    "psutil": "psutil",
+}  # the last two: runner, progress
 # What `make wheelhouse` downloads: the notebook tools, and pytest for `make test ENV=system`.
 WHEELHOUSE_MODULES = {**NOTEBOOK_MODULES, "pytest": "pytest"}
 
@@ -35,7 +48,7 @@ _NOT_LOCKED = {"colorize-lib"}
 
 def python_tag() -> str:
     """'3.12' for the running interpreter."""
-    return "%d.%d" % sys.version_info[:2]
+    return "{}.{}".format(*sys.version_info[:2])
 
 
 def platform_tag() -> str:
@@ -64,14 +77,18 @@ def _hint(missing: dict[str, str], modules: dict[str, str]) -> str:
     tools = [m for m in missing if m in WHEELHOUSE_MODULES]
     science = [m for m in missing if m not in WHEELHOUSE_MODULES]
     if tools:
-        lines += ["The notebook tools can travel as wheels (no network needed where they are installed):",
-                  f"  where there is network, in this checkout:   make wheelhouse PYTHON_VERSION={tag}",
-                  f"  carry .wheelhouse/py{tag}/ with the tree, then here:   make install-wheelhouse",
-                  f"  (that installs into .wheelhouse/site-py{tag}, which ENV=system puts on PYTHONPATH)"]
+        lines += [
+            "The notebook tools can travel as wheels (no network needed where they are installed):",
+            f"  where there is network, in this checkout:   make wheelhouse PYTHON_VERSION={tag}",
+            f"  carry .wheelhouse/py{tag}/ with the tree, then here:   make install-wheelhouse",
+            f"  (that installs into .wheelhouse/site-py{tag}, which ENV=system puts on PYTHONPATH)",
+        ]
     if science:
         dists = " ".join(modules[m] for m in science)
-        lines += [f"{', '.join(science)} must come with this machine's Python (pip install {dists}, with the",
-                  "PyTorch build that fits its GPU), or leave out ENV=system to get .venv from the lock."]
+        lines += [
+            f"{', '.join(science)} must come with this machine's Python (pip install {dists}, with the",
+            "PyTorch build that fits its GPU), or leave out ENV=system to get .venv from the lock.",
+        ]
     return "\n".join(lines)
 
 
@@ -80,13 +97,15 @@ def check_system(modules: dict[str, str]) -> int:
     where = f"{sys.executable} (Python {platform.python_version()})"
     low, high = PYTHON_RANGE
     if not low <= sys.version_info[:2] < high:
-        print(f"error: ENV=system found {where}; the study needs Python >={low[0]}.{low[1]},<{high[0]}.{high[1]}."
-              " Point make at another one: PYTHON=/path/to/python3.X", file=sys.stderr)
+        print(
+            f"error: ENV=system found {where}; the study needs Python >={low[0]}.{low[1]},<{high[0]}.{high[1]}."
+            " Point make at another one: PYTHON=/path/to/python3.X",
+            file=sys.stderr,
+        )
         return 1
     missing = missing_modules(modules)
     if missing:
-        print(f"error: ENV=system uses {where} as it is, and it cannot import: {', '.join(missing)}",
-              file=sys.stderr)
+        print(f"error: ENV=system uses {where} as it is, and it cannot import: {', '.join(missing)}", file=sys.stderr)
         for module, why in missing.items():
             print(f"  {module} ({modules[module]}): {why}", file=sys.stderr)
         print(_hint(missing, modules), file=sys.stderr)
@@ -100,15 +119,22 @@ def write_lock(report: Path, out: Path) -> int:
     try:
         installs = json.loads(Path(report).read_text())["install"]
     except (OSError, ValueError, KeyError) as err:
-        raise ValueError(f"report {report}: expected the JSON of `pip install --report` with an 'install' list ({err})")
-    pins = sorted((item["metadata"]["name"], item["metadata"]["version"]) for item in installs
-                  if item["metadata"]["name"].lower() not in _NOT_LOCKED)
+        raise ValueError(
+            f"report {report}: expected the JSON of `pip install --report` with an 'install' list ({err})"
+        ) from err
+    pins = sorted(
+        (item["metadata"]["name"], item["metadata"]["version"])
+        for item in installs
+        if item["metadata"]["name"].lower() not in _NOT_LOCKED
+    )
     if not any(name.lower() == "torch" for name, _ in pins):
         raise ValueError(f"report {report}: torch is not among the packages it resolved; is it pyproject's?")
-    header = [f"# Exact versions for the CPU reproduction on Python {python_tag()}, {platform_tag()}.",
-              "# `make env` installs these, then the project with --no-deps; `make env LOCK=none` ignores them.",
-              "# Written by `make lock` from pip's resolution of pyproject.toml (with [test]) in a fresh venv.",
-              "# Do not edit: change pyproject.toml and run `make lock`."]
+    header = [
+        f"# Exact versions for the CPU reproduction on Python {python_tag()}, {platform_tag()}.",
+        "# `make env` installs these, then the project with --no-deps; `make env LOCK=none` ignores them.",
+        "# Written by `make lock` from pip's resolution of pyproject.toml (with [test]) in a fresh venv.",
+        "# Do not edit: change pyproject.toml and run `make lock`.",
+    ]
     atomic_write_text(out, "\n".join(header + [f"{name}=={version}" for name, version in pins]) + "\n")
     print(f"wrote {out}: {len(pins)} packages")
     return 0
@@ -154,9 +180,16 @@ def wheelhouse_gaps(folder: Path, python: str, roots: list[str]) -> list[str]:
     if not Path(folder).is_dir():
         raise ValueError(f"wheelhouse {folder}: not a folder; make it with `make wheelhouse`")
     Requirement = _requirement_class()
-    env = {"implementation_name": "cpython", "platform_python_implementation": "CPython", "os_name": "posix",
-           "sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64",
-           "python_version": python, "python_full_version": f"{python}.0"}
+    env = {
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "os_name": "posix",
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "platform_machine": "x86_64",
+        "python_version": python,
+        "python_full_version": f"{python}.0",
+    }
     wheels = _wheel_metadata(folder)
     gaps, seen = [], set()
     todo = [Requirement(root) for root in roots]
@@ -181,8 +214,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m colorize_lib.environment")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="can this Python run the study as it is (ENV=system)?")
-    check.add_argument("--with", dest="extra", action="append", default=[], choices=sorted(WHEELHOUSE_MODULES),
-                       help="also require this module (pytest for make test)")
+    check.add_argument(
+        "--with",
+        dest="extra",
+        action="append",
+        default=[],
+        choices=sorted(WHEELHOUSE_MODULES),
+        help="also require this module (pytest for make test)",
+    )
     lock = sub.add_parser("lock", help="write a lock file from pip's --report JSON")
     lock.add_argument("report", type=Path)
     lock.add_argument("out", type=Path)

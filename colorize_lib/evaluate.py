@@ -4,17 +4,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .color import AB_SCALE, join_lab, split_lab
 from .cache import ImageSet
+from .color import AB_SCALE, join_lab, split_lab
 from .crops import test_views, view_names
 from .inference import colorize, eval_batch_size
 from .metrics import colorfulness, gray_prediction, psnr
-from .quality import image_metrics
-from .stats import paired_diff_ci, with_intervals
-from .tasks import Task
 from .models import count_parameters
+from .quality import image_metrics
 from .quantize import ABGrid
 from .reference import MODEL_LABELS, PAPER_ALPHA_PSNR, PAPER_PSNR, PAPER_RESOLUTION
+from .stats import paired_diff_ci, with_intervals
+from .tasks import Task
 from .train import Run
 
 
@@ -42,15 +42,40 @@ def evaluate(run: Run, data: ImageSet) -> pd.DataFrame:
 
 # Row keys of a results table and the per-view columns they average: each gets a 95% bootstrap
 # interval over test photos (views of one photo are not independent; stats.mean_ci).
-ROW_METRICS = {"psnr_db": "psnr", "ssim": "ssim", "deltaE00": "deltaE00", "colorfulness": "colorfulness",
-               "colorfulness_gap": "colorfulness_gap", "auc": "auc"}
+ROW_METRICS = {
+    "psnr_db": "psnr",
+    "ssim": "ssim",
+    "deltaE00": "deltaE00",
+    "colorfulness": "colorfulness",
+    "colorfulness_gap": "colorfulness_gap",
+    "auc": "auc",
+}
 
 
 # What a results table shows a reader: ours with its interval, gray's gain, the other metrics, the paper.
-RESULT_COLUMNS = ["model", "resolution", "params_M", "best_epoch", "psnr_db", "psnr_db_lo", "psnr_db_hi",
-                  "final_epoch_psnr_db", "gray_psnr_db", "delta_vs_gray_db", "delta_vs_gray_db_lo", "delta_vs_gray_db_hi",
-                  "ssim", "deltaE00", "colorfulness", "colorfulness_gap", "auc", "n_seeds", "psnr_db_seed_mean",
-                  "psnr_db_seed_std", "paper_psnr_db"]
+RESULT_COLUMNS = [
+    "model",
+    "resolution",
+    "params_M",
+    "best_epoch",
+    "psnr_db",
+    "psnr_db_lo",
+    "psnr_db_hi",
+    "final_epoch_psnr_db",
+    "gray_psnr_db",
+    "delta_vs_gray_db",
+    "delta_vs_gray_db_lo",
+    "delta_vs_gray_db_hi",
+    "ssim",
+    "deltaE00",
+    "colorfulness",
+    "colorfulness_gap",
+    "auc",
+    "n_seeds",
+    "psnr_db_seed_mean",
+    "psnr_db_seed_std",
+    "paper_psnr_db",
+]
 
 
 def _metric_means(per_image: pd.DataFrame, prefix: str = "") -> dict:
@@ -152,9 +177,15 @@ def temperature_sweep(run: Run, data: ImageSet, temperatures: tuple[float, ...] 
     for t in temperatures:
         decoded = with_decode(run, "argmax") if t == 0 else with_decode(run, "annealed_mean", temperature=t)
         metrics = image_metrics(predict(decoded, views).to(run.device), views)
-        rows.append({"temperature": t, "decode": "argmax" if t == 0 else "annealed_mean", "experiment": cfg.name,
-                     **{k: float(metrics[k].mean()) for k in ("psnr", "colorfulness", "colorfulness_gap", "deltaE00")},
-                     "gray_psnr": float(gray)})
+        rows.append(
+            {
+                "temperature": t,
+                "decode": "argmax" if t == 0 else "annealed_mean",
+                "experiment": cfg.name,
+                **{k: float(metrics[k].mean()) for k in ("psnr", "colorfulness", "colorfulness_gap", "deltaE00")},
+                "gray_psnr": float(gray),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -163,8 +194,11 @@ def seed_spread(per_seed: list[pd.DataFrame]) -> dict:
     deviation of each seed's mean. It measures what another seed would change; the per-image interval
     of a row measures what other test photos would change. Both are needed to read a difference."""
     means = np.array([t["psnr"].mean() for t in per_seed])
-    return {"n_seeds": len(means), "psnr_db_seed_mean": float(means.mean()),
-            "psnr_db_seed_std": float(means.std(ddof=1)) if len(means) > 1 else float("nan")}
+    return {
+        "n_seeds": len(means),
+        "psnr_db_seed_mean": float(means.mean()),
+        "psnr_db_seed_std": float(means.std(ddof=1)) if len(means) > 1 else float("nan"),
+    }
 
 
 def budget_row(run: Run, per_image: pd.DataFrame, arm: str) -> dict:
@@ -194,5 +228,11 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, label_a: str, label_b: str, column
     """A paired comparison the paper makes (e.g. U-Net RGB vs the baseline): mean of a - b over the
     same test photos, with its bootstrap interval."""
     diff = paired_diff_ci(a, b, column)
-    return {"comparison": f"{label_a} − {label_b}", "metric": column, "difference": diff.mean,
-            "difference_lo": diff.lo, "difference_hi": diff.hi, "share_of_resamples_above_0": diff.share_positive}
+    return {
+        "comparison": f"{label_a} − {label_b}",
+        "metric": column,
+        "difference": diff.mean,
+        "difference_lo": diff.lo,
+        "difference_hi": diff.hi,
+        "share_of_resamples_above_0": diff.share_positive,
+    }

@@ -42,9 +42,14 @@ def pixels_per_chunk(n_bins: int, device: torch.device, chunk_elements: int | No
     return max(1, chunk_elements // n_bins)
 
 
-def fused_weighted_cross_entropy(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
-                                 target: torch.Tensor | tuple[torch.Tensor, torch.Tensor], class_weights: torch.Tensor,
-                                 chunk_elements: int | None = None) -> torch.Tensor:
+def fused_weighted_cross_entropy(
+    features: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    target: torch.Tensor | tuple[torch.Tensor, torch.Tensor],
+    class_weights: torch.Tensor,
+    chunk_elements: int | None = None,
+) -> torch.Tensor:
     """`losses.weighted_cross_entropy(conv1x1(features, weight, bias), target, class_weights)` without
     the full logits: mean over pixels of class_weights[target] x CE, a float32 (or float64) scalar.
 
@@ -64,14 +69,17 @@ def fused_weighted_cross_entropy(features: torch.Tensor, weight: torch.Tensor, b
             raise ValueError(f"a soft target must be a pair (indices, weights), got {len(target)} items")
         index, mass = target
         if index.dim() != 4 or index.shape[:3] != pixels or mass.shape != index.shape:
-            raise ValueError(f"soft target indices and weights must both have shape (B, H, W, K) with (B, H, W) = "
-                             f"{pixels}, got {tuple(index.shape)} and {tuple(mass.shape)}")
+            raise ValueError(
+                f"soft target indices and weights must both have shape (B, H, W, K) with (B, H, W) = "
+                f"{pixels}, got {tuple(index.shape)} and {tuple(mass.shape)}"
+            )
         if not mass.is_floating_point():
             raise TypeError(f"soft target weights must be floating point, got {mass.dtype}")
     else:
         if target.shape != pixels:
-            raise ValueError(f"target must have shape (B, H, W) = {pixels} to match the features, "
-                             f"got {tuple(target.shape)}")
+            raise ValueError(
+                f"target must have shape (B, H, W) = {pixels} to match the features, got {tuple(target.shape)}"
+            )
         index, mass = target.unsqueeze(-1), None
     if index.dtype != torch.long:
         raise TypeError(f"target must hold long bin indices, got {index.dtype}")
@@ -86,8 +94,9 @@ def fused_weighted_cross_entropy(features: torch.Tensor, weight: torch.Tensor, b
 
 
 @torch.no_grad()
-def head_argmax(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
-                chunk_elements: int | None = None) -> torch.Tensor:
+def head_argmax(
+    features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, chunk_elements: int | None = None
+) -> torch.Tensor:
     """Index of the highest logit per pixel: (B, C, H, W) features -> (B, H, W) long."""
     _check_head(features, weight, bias)
     b, _, h, w = features.shape
@@ -99,9 +108,14 @@ def head_argmax(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
 
 
 @torch.no_grad()
-def head_softmax_mean(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
-                      values: torch.Tensor, temperature: float = 1.0,
-                      chunk_elements: int | None = None) -> torch.Tensor:
+def head_softmax_mean(
+    features: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    values: torch.Tensor,
+    temperature: float = 1.0,
+    chunk_elements: int | None = None,
+) -> torch.Tensor:
     """Per pixel, the mean of `values` (Q, K) under softmax(logits / temperature):
     (B, C, H, W) features -> (B, K, H, W), computed in at least float32."""
     _check_head(features, weight, bias)
@@ -224,7 +238,9 @@ def _check_head(features: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
     if features.dim() != 4:
         raise ValueError(f"features must have shape (B, C, H, W), got {tuple(features.shape)}")
     if weight.dim() != 2 or weight.shape[1] != features.shape[1]:
-        raise ValueError(f"head weight must have shape (Q, C) with C = {features.shape[1]} (the features' channels), "
-                         f"got {tuple(weight.shape)}")
+        raise ValueError(
+            f"head weight must have shape (Q, C) with C = {features.shape[1]} (the features' channels), "
+            f"got {tuple(weight.shape)}"
+        )
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"head bias must have shape (Q,) = ({weight.shape[0]},), got {tuple(bias.shape)}")

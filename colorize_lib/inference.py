@@ -28,8 +28,9 @@ def eval_batch_size(config) -> int:
 
 
 @torch.no_grad()
-def colorize(model: torch.nn.Module, task: Task, rgb: torch.Tensor, batch_size: int, amp: bool,
-             with_loss: bool = False) -> Colorized:
+def colorize(
+    model: torch.nn.Module, task: Task, rgb: torch.Tensor, batch_size: int, amp: bool, with_loss: bool = False
+) -> Colorized:
     """Colorize the luminance of RGB images (N, 3, H, W) in [0, 1] with `model`, `batch_size` at a time
     on the model's device. The output keeps the input's device."""
     model.eval()

@@ -47,7 +47,9 @@ def smooth_prior(freq: torch.Tensor, centres: torch.Tensor, sigma: float) -> tor
     if not sigma >= 0:
         raise ValueError(f"prior smoothing sigma must be >= 0 (AB units), got {sigma}")
     if freq.shape != (len(centres),):
-        raise ValueError(f"freq must have shape (Q,) = ({len(centres)},) to match the bin centres, got {tuple(freq.shape)}")
+        raise ValueError(
+            f"freq must have shape (Q,) = ({len(centres)},) to match the bin centres, got {tuple(freq.shape)}"
+        )
     if sigma == 0:
         return freq
     d2 = torch.cdist(centres.double(), centres.double()).square()  # (Q, Q)
@@ -56,8 +58,9 @@ def smooth_prior(freq: torch.Tensor, centres: torch.Tensor, sigma: float) -> tor
     return (freq.double() @ kernel).to(freq.dtype)
 
 
-def soft_weighted_cross_entropy(logits: torch.Tensor, index: torch.Tensor, mass: torch.Tensor,
-                                weights: torch.Tensor) -> torch.Tensor:
+def soft_weighted_cross_entropy(
+    logits: torch.Tensor, index: torch.Tensor, mass: torch.Tensor, weights: torch.Tensor
+) -> torch.Tensor:
     """Cross-entropy against a soft target given sparsely -- `index` (B, H, W, K) bins, nearest first, and
     `mass` (B, H, W, K) summing to 1 per pixel -- weighted by the class weight of the nearest bin,
     averaged over pixels. The reference for the fused loss: it builds the dense (B, Q, H, W) target."""

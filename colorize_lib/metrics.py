@@ -2,7 +2,7 @@
 
 import torch
 
-from .color import rgb_to_lab, lab_to_rgb
+from .color import lab_to_rgb, rgb_to_lab
 
 
 def psnr(pred: torch.Tensor, target: torch.Tensor, eps: float = 0.0) -> torch.Tensor:
@@ -12,7 +12,9 @@ def psnr(pred: torch.Tensor, target: torch.Tensor, eps: float = 0.0) -> torch.Te
     (eps = 0). The paper's appendix form adds eps to the MSE; identical images give +inf with eps = 0.
     """
     if pred.shape != target.shape or pred.dim() != 4:
-        raise ValueError(f"pred and target must both be (N, 3, H, W); got {tuple(pred.shape)} and {tuple(target.shape)}")
+        raise ValueError(
+            f"pred and target must both be (N, 3, H, W); got {tuple(pred.shape)} and {tuple(target.shape)}"
+        )
     mse = (pred.double() - target.double()).pow(2).flatten(1).mean(1)
     return 10.0 * torch.log10(1.0 / (mse + eps))
 

@@ -12,8 +12,8 @@ The paper gives parameter counts, not channel lists; the default widths are the 
 match the paper within 5% (checked in tests/test_models.py).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn

@@ -36,9 +36,15 @@ def image_grid(rows: dict[str, torch.Tensor], col_titles: list[str] | None = Non
     return fig
 
 
-def plot_curves(histories: dict[str, pd.DataFrame], columns: list[str], titles: list[str] | None = None,
-                reference: dict[str, float] | None = None, reference_label: str = "gray (a=b=0)",
-                x: str = "epoch", marks: dict[str, float] | None = None):
+def plot_curves(
+    histories: dict[str, pd.DataFrame],
+    columns: list[str],
+    titles: list[str] | None = None,
+    reference: dict[str, float] | None = None,
+    reference_label: str = "gray (a=b=0)",
+    x: str = "epoch",
+    marks: dict[str, float] | None = None,
+):
     """One panel per history column (e.g. train_loss, test_psnr) with a line per run, against `x`
     (a history column: epoch, or steps for optimizer steps). `reference` maps a column to a dashed
     horizontal line labelled `reference_label` (e.g. the gray-baseline PSNR); `marks` adds dotted
@@ -63,7 +69,13 @@ def plot_psnr_histogram(per_image: pd.DataFrame, ax=None, bins: int = 20):
     lo = min(per_image["psnr"].min(), per_image["gray_psnr"].min())
     hi = max(per_image["psnr"].max(), per_image["gray_psnr"].max())
     edges = np.linspace(lo, hi, bins + 1)
-    ax.hist(per_image["gray_psnr"], bins=edges, alpha=0.5, color="gray", label=f"gray, mean {per_image['gray_psnr'].mean():.2f}")
+    ax.hist(
+        per_image["gray_psnr"],
+        bins=edges,
+        alpha=0.5,
+        color="gray",
+        label=f"gray, mean {per_image['gray_psnr'].mean():.2f}",
+    )
     ax.hist(per_image["psnr"], bins=edges, alpha=0.7, label=f"model, mean {per_image['psnr'].mean():.2f}")
     ax.set_xlabel("PSNR (dB)"), ax.set_ylabel("test views"), ax.legend(fontsize=8)
     fig.tight_layout()

@@ -27,11 +27,13 @@ def plain_after_s() -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"environment variable COLORIZE_PROGRESS_AFTER_S = {raw!r} is invalid: "
-                         "expected a number of seconds >= 0") from None
+        raise ValueError(
+            f"environment variable COLORIZE_PROGRESS_AFTER_S = {raw!r} is invalid: expected a number of seconds >= 0"
+        ) from None
     if value < 0 or not math.isfinite(value):
-        raise ValueError(f"environment variable COLORIZE_PROGRESS_AFTER_S = {raw!r} is invalid: "
-                         "expected a number of seconds >= 0")
+        raise ValueError(
+            f"environment variable COLORIZE_PROGRESS_AFTER_S = {raw!r} is invalid: expected a number of seconds >= 0"
+        )
     return value
 
 
@@ -40,16 +42,27 @@ def epoch_bar(steps: int, desc: str, enabled: bool = True, stream=None) -> tqdm:
     and .close() at the end. `enabled=False` (other ranks than 0) gives a bar that prints nothing."""
     stream = sys.stderr if stream is None else stream
     if _is_terminal(stream):
-        return tqdm(total=steps, desc=desc, unit="step", file=stream, leave=False, disable=not enabled,
-                    dynamic_ncols=True)
+        return tqdm(
+            total=steps, desc=desc, unit="step", file=stream, leave=False, disable=not enabled, dynamic_ncols=True
+        )
     after = plain_after_s()
     # miniters and mininterval together bound the lines: a refresh needs a quarter of the epoch's
     # steps *and* `after` seconds since the last one; delay keeps short epochs silent.
     # maxinterval=inf: tqdm's monitor thread would otherwise drop miniters to 1 after 10 s without a
     # refresh and print on every later step.
-    return tqdm(total=steps, desc=desc, file=stream, leave=True, disable=not enabled, delay=after,
-                mininterval=after, maxinterval=math.inf, miniters=max(1, math.ceil(steps / PLAIN_UPDATES)),
-                bar_format=PLAIN_FORMAT, ascii=True)
+    return tqdm(
+        total=steps,
+        desc=desc,
+        file=stream,
+        leave=True,
+        disable=not enabled,
+        delay=after,
+        mininterval=after,
+        maxinterval=math.inf,
+        miniters=max(1, math.ceil(steps / PLAIN_UPDATES)),
+        bar_format=PLAIN_FORMAT,
+        ascii=True,
+    )
 
 
 def _is_terminal(stream) -> bool:

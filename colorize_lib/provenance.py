@@ -40,8 +40,10 @@ FIELDS = [
 
 def git_state(root: Path = PROJECT_ROOT) -> tuple[str, bool | None]:
     """(short commit, whether tracked files differ from it); ("unknown", None) outside a git checkout."""
+
     def git(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+
     try:
         head = git("rev-parse", "--short", "HEAD")
         if head.returncode != 0:
@@ -64,9 +66,12 @@ def data_facts(images) -> dict:
     """Source, manifest hash and split sizes of an `ImageSet`; the manifest lists every file with its
     own SHA-256 and split, so its hash changes whenever a photo, a skip or the split changes."""
     manifest = Path(images.cache_dir) / "manifest.csv" if images.cache_dir is not None else None
-    return dict(data_source=images.source,
-                manifest_sha256=file_sha256(manifest) if manifest is not None and manifest.exists() else None,
-                n_train=len(images.train_names), n_test=len(images.test_names))
+    return dict(
+        data_source=images.source,
+        manifest_sha256=file_sha256(manifest) if manifest is not None and manifest.exists() else None,
+        n_train=len(images.train_names),
+        n_test=len(images.test_names),
+    )
 
 
 def collect(notebook: str, profile: str, data: str, device: str, images=None, seeds=None) -> dict:
@@ -76,15 +81,25 @@ def collect(notebook: str, profile: str, data: str, device: str, images=None, se
     time is that of the first `runtime.setup()` call in this process.
     """
     commit, dirty = git_state()
-    info = dict(notebook=notebook, profile=profile, data=data, device=device, commit=commit, dirty=dirty,
-                data_source=None, manifest_sha256=None, n_train=None, n_test=None)
+    info = dict(
+        notebook=notebook,
+        profile=profile,
+        data=data,
+        device=device,
+        commit=commit,
+        dirty=dirty,
+        data_source=None,
+        manifest_sha256=None,
+        n_train=None,
+        n_test=None,
+    )
     if images is not None:
         info.update(data_facts(images))
     if seeds is not None:
         seeds = [seeds] if isinstance(seeds, int) else sorted({int(s) for s in seeds})
     info["seeds"] = seeds
     info.update(python=platform.python_version(), torch=torch.__version__, numpy=np.__version__)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     start = runtime.started()
     info["started"] = start[0].isoformat(timespec="seconds") if start else None
     info["wall_s"] = round(time.monotonic() - start[1], 1) if start else None

@@ -49,7 +49,9 @@ def ssim(pred: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
     """
     _check_pair(pred, truth)
     if min(pred.shape[-2:]) < SSIM_WINDOW:
-        raise ValueError(f"ssim needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels, got {tuple(pred.shape[-2:])}")
+        raise ValueError(
+            f"ssim needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels, got {tuple(pred.shape[-2:])}"
+        )
     x, y = _float64(pred), _float64(truth)
     n = SSIM_WINDOW**2
     # A 'valid' box filter is exactly skimage's uniform filter on the uncropped pixels, so the
@@ -100,11 +102,17 @@ def ciede2000(lab1: torch.Tensor, lab2: torch.Tensor) -> torch.Tensor:
     # Mean hue, also taken the short way round the circle.
     h_sum = h1 + h2
     wrap = (h2 - h1).abs() > math.pi
-    h_mean = 0.5 * torch.where(wrap & (h_sum < 2 * math.pi), h_sum + 2 * math.pi,
-                               torch.where(wrap, h_sum - 2 * math.pi, h_sum))
+    h_mean = 0.5 * torch.where(
+        wrap & (h_sum < 2 * math.pi), h_sum + 2 * math.pi, torch.where(wrap, h_sum - 2 * math.pi, h_sum)
+    )
 
-    t = (1 - 0.17 * torch.cos(h_mean - math.radians(30)) + 0.24 * torch.cos(2 * h_mean)
-         + 0.32 * torch.cos(3 * h_mean + math.radians(6)) - 0.20 * torch.cos(4 * h_mean - math.radians(63)))
+    t = (
+        1
+        - 0.17 * torch.cos(h_mean - math.radians(30))
+        + 0.24 * torch.cos(2 * h_mean)
+        + 0.32 * torch.cos(3 * h_mean + math.radians(6))
+        - 0.20 * torch.cos(4 * h_mean - math.radians(63))
+    )
     h_term = dH / (1 + 0.015 * c_mean * t)
 
     # Rotation term: couples chroma and hue differences in the blue region (hue near 275 degrees).
@@ -184,4 +192,3 @@ def image_metrics(pred: torch.Tensor, truth: torch.Tensor, batch_size: int = 64)
         parts["colorfulness_gap"].append((cf_p - cf_t).abs())
         parts["auc"].append(_auc_lab(lab_p, lab_t))
     return {k: torch.cat(v) if v else pred.new_zeros(0, dtype=torch.float64) for k, v in parts.items()}
-

@@ -14,7 +14,7 @@ nearest kept bins (Zhang's soft targets).
 
 import math
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property
 
 import torch
 
@@ -104,15 +104,18 @@ class ABGrid:
         idx = ia * self.per_axis + ib
         return self._class_of_grid_bin.to(idx.device)[idx] if self.in_gamut else idx
 
-    def soft_encode(self, ab: torch.Tensor, neighbours: int = 5, sigma: float = 5.0,
-                    chunk: int = 2**18) -> tuple[torch.Tensor, torch.Tensor]:
+    def soft_encode(
+        self, ab: torch.Tensor, neighbours: int = 5, sigma: float = 5.0, chunk: int = 2**18
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """AB (*, 2, H, W), unscaled -> Zhang et al.'s soft target: the `neighbours` nearest classes of
         each pixel, nearest first, (*, H, W, neighbours) long, and their weights, a Gaussian of the
         distance (`sigma` in AB units) normalised to sum to 1, (*, H, W, neighbours) float32."""
         if ab.dim() < 3 or ab.shape[-3] != 2:
             raise ValueError(f"ab must have shape (*, 2, H, W), got {tuple(ab.shape)}")
         if not isinstance(neighbours, int) or not 1 <= neighbours <= min(SOFT_CANDIDATES, self.n_bins):
-            raise ValueError(f"neighbours must be an int in [1, {min(SOFT_CANDIDATES, self.n_bins)}], got {neighbours!r}")
+            raise ValueError(
+                f"neighbours must be an int in [1, {min(SOFT_CANDIDATES, self.n_bins)}], got {neighbours!r}"
+            )
         if not sigma > 0:
             raise ValueError(f"sigma must be > 0 (AB units), got {sigma!r}")
         shape = (*ab.shape[:-3], *ab.shape[-2:])
@@ -151,7 +154,7 @@ class ABGrid:
         return torch.einsum("bqhw,qc->bchw", probs, centres)
 
 
-@lru_cache(maxsize=None)
+@cache
 def in_gamut_bins(bin_size: int) -> torch.Tensor:
     """(K,) long, ascending: the grid bins of `ABGrid(bin_size)` that some sRGB colour falls in, found
     from the six faces of the RGB cube through `color.rgb_to_lab`. Computed once per bin size."""

@@ -25,10 +25,19 @@ import websocket
 from .files import atomic_path
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--remote-debugging-port=0",
-         # Requests the check lets through would otherwise go out: send them to a closed local port.
-         "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--remote-debugging-port=0",
+    # Requests the check lets through would otherwise go out: send them to a closed local port.
+    "--proxy-server=127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+]
 LOCAL_SCHEMES = ("file:", "data:")
 WIDTH, HEIGHT, MAX_SHOT_HEIGHT = 1200, 900, 6000
 
@@ -48,12 +57,16 @@ class Chromium:
 
     def __init__(self, binary: str = CHROMIUM, timeout: float = 30.0):
         if not Path(binary).exists():
-            raise FileNotFoundError(f"Chromium binary {binary} not found: install it (apt-get install -y chromium) "
-                                    f"or pass binary=")
+            raise FileNotFoundError(
+                f"Chromium binary {binary} not found: install it (apt-get install -y chromium) or pass binary="
+            )
         self.timeout = timeout
         self.profile = Path(tempfile.mkdtemp(prefix="reportcheck-"))
-        self.process = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [binary, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.events: list[dict] = []
         self._next_id = 0
         try:
@@ -128,7 +141,9 @@ def _problems(events: list[dict], session: str) -> list[str]:
             found.append(f"console error: {text}")
         elif method == "Runtime.exceptionThrown":
             details = params["exceptionDetails"]
-            found.append(f"uncaught exception: {details.get('exception', {}).get('description') or details.get('text')}")
+            found.append(
+                f"uncaught exception: {details.get('exception', {}).get('description') or details.get('text')}"
+            )
         elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
             entry = params["entry"]
             found.append(f"console error: {entry['text']}" + (f" ({entry['url'][:120]})" if entry.get("url") else ""))
@@ -147,20 +162,31 @@ def check_page(browser: Chromium, page: Path, screenshot: Path | None = None) ->
     try:
         for domain in ("Page", "Runtime", "Log", "Network"):
             browser.call(f"{domain}.enable", session=session)
-        browser.call("Emulation.setDeviceMetricsOverride",
-                     dict(width=WIDTH, height=HEIGHT, deviceScaleFactor=1, mobile=False), session=session)
+        browser.call(
+            "Emulation.setDeviceMetricsOverride",
+            dict(width=WIDTH, height=HEIGHT, deviceScaleFactor=1, mobile=False),
+            session=session,
+        )
         navigated = browser.call("Page.navigate", {"url": page.as_uri()}, session=session)
         if navigated.get("errorText"):
             return [f"page did not load: {navigated['errorText']}"]
         browser.wait_for("Page.loadEventFired", session)
-        broken = browser.call("Runtime.evaluate", dict(expression=BROKEN_IMAGES_JS, awaitPromise=True,
-                                                       returnByValue=True), session=session)["result"]["value"]
+        broken = browser.call(
+            "Runtime.evaluate",
+            dict(expression=BROKEN_IMAGES_JS, awaitPromise=True, returnByValue=True),
+            session=session,
+        )["result"]["value"]
         if screenshot is not None:
             height = browser.call("Page.getLayoutMetrics", session=session)["cssContentSize"]["height"]
-            shot = browser.call("Page.captureScreenshot", dict(
-                format="png", captureBeyondViewport=True,
-                clip=dict(x=0, y=0, width=WIDTH, height=min(max(height, HEIGHT), MAX_SHOT_HEIGHT), scale=1)),
-                session=session)
+            shot = browser.call(
+                "Page.captureScreenshot",
+                dict(
+                    format="png",
+                    captureBeyondViewport=True,
+                    clip=dict(x=0, y=0, width=WIDTH, height=min(max(height, HEIGHT), MAX_SHOT_HEIGHT), scale=1),
+                ),
+                session=session,
+            )
             with atomic_path(screenshot, suffix=".png") as tmp:
                 tmp.write_bytes(base64.b64decode(shot["data"]))
         return _problems(browser.events, session) + [f"broken image: {src}" for src in broken]
@@ -168,12 +194,15 @@ def check_page(browser: Chromium, page: Path, screenshot: Path | None = None) ->
         browser.call("Target.closeTarget", {"targetId": target})
 
 
-def check_reports(pages: list[Path], screenshot: tuple[Path, Path] | None = None,
-                  binary: str = CHROMIUM) -> dict[Path, list[str]]:
+def check_reports(
+    pages: list[Path], screenshot: tuple[Path, Path] | None = None, binary: str = CHROMIUM
+) -> dict[Path, list[str]]:
     """Problems per page (every page is a key); `screenshot` = (page, png) saves one page's image."""
     with Chromium(binary) as browser:
-        return {page: check_page(browser, page, screenshot[1] if screenshot and screenshot[0] == page else None)
-                for page in pages}
+        return {
+            page: check_page(browser, page, screenshot[1] if screenshot and screenshot[0] == page else None)
+            for page in pages
+        }
 
 
 def main(argv: list[str] | None = None) -> int:

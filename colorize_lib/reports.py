@@ -1,9 +1,8 @@
 """Results on disk: tables (CSV), configs, run information, and the reports index page.
 
-    python -m colorize_lib.reports index     # write reports/index.html from what the notebooks wrote
+python -m colorize_lib.reports index     # write reports/index.html from what the notebooks wrote
 """
 
-import datetime as dt
 import html
 import json
 import sys
@@ -15,7 +14,6 @@ from . import provenance
 from .config import ExperimentConfig
 from .files import atomic_write_text
 from .paths import REPORTS_DIR, RUNS_DIR, TABLES_DIR
-
 
 
 def save_table(frame: pd.DataFrame, name: str, folder: Path = TABLES_DIR) -> Path:
@@ -43,8 +41,9 @@ def load_config(name: str, folder: Path = RUNS_DIR) -> ExperimentConfig:
     return ExperimentConfig.load(path)
 
 
-def save_experiment(notebook: str, config: ExperimentConfig, table: pd.DataFrame, per_image: pd.DataFrame,
-                    history: pd.DataFrame) -> None:
+def save_experiment(
+    notebook: str, config: ExperimentConfig, table: pd.DataFrame, per_image: pd.DataFrame, history: pd.DataFrame
+) -> None:
     """What every training notebook keeps: its results table, per-image scores, history and config."""
     save_table(table, notebook)
     save_table(per_image, f"{notebook}_per_image")
@@ -58,8 +57,17 @@ def git_commit() -> str:
     return commit + ("+changes" if dirty else "")
 
 
-def write_run_info(notebook: str, profile: str, data: str, device: str, folder: Path = RUNS_DIR, *,
-                   images=None, seeds=None, show: bool = True) -> Path:
+def write_run_info(
+    notebook: str,
+    profile: str,
+    data: str,
+    device: str,
+    folder: Path = RUNS_DIR,
+    *,
+    images=None,
+    seeds=None,
+    show: bool = True,
+) -> Path:
     """Record where and how a notebook ran (`provenance.collect`); the index page shows it.
 
     Called as a notebook's last statement: with `show`, the provenance table is displayed there, so the
@@ -88,19 +96,26 @@ def _display_provenance(info: dict) -> None:
         return
     table = provenance.as_table(info)
     left = "<style>table.provenance td{text-align:left}</style>"  # the lab theme right-aligns cells
-    display({"text/html": f"{left}<h3>How this report was made</h3>" + provenance_html(info),
-             "text/plain": table.to_string(index=False, header=False)}, raw=True)
+    display(
+        {
+            "text/html": f"{left}<h3>How this report was made</h3>" + provenance_html(info),
+            "text/plain": table.to_string(index=False, header=False),
+        },
+        raw=True,
+    )
 
 
 def _run_infos(folder: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(folder.glob("*.run.json"))]
 
 
-INDEX_CSS = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-             ".scroll{overflow-x:auto}"
-             "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-             "th{background:#f4f4f4}table.provenance td{text-align:left}table.provenance td:first-child{color:#555}"
-             "img{max-width:100%;border:1px solid #ddd}")
+INDEX_CSS = (
+    "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+    ".scroll{overflow-x:auto}"
+    "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+    "th{background:#f4f4f4}table.provenance td{text-align:left}table.provenance td:first-child{color:#555}"
+    "img{max-width:100%;border:1px solid #ddd}"
+)
 
 
 def build_index(reports: Path = REPORTS_DIR) -> Path:
@@ -110,14 +125,21 @@ def build_index(reports: Path = REPORTS_DIR) -> Path:
 
     infos = _run_infos(reports / "runs")
     e = html.escape
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Colorization study — reports</title>",
-             f"<style>{INDEX_CSS}</style></head><body>",
-             "<h1>Automatic image colorization with CNNs — reproduction reports</h1>"]
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>Colorization study — reports</title>",
+        f"<style>{INDEX_CSS}</style></head><body>",
+        "<h1>Automatic image colorization with CNNs — reproduction reports</h1>",
+    ]
     if infos:
         keys = sorted({(i["profile"], i["data"], i["device"], i["commit"]) for i in infos})
-        parts.append("<p>" + "<br>".join(
-            f"profile <b>{e(p)}</b> · data <b>{e(d)}</b> · device <b>{e(v)}</b> · commit <code>{e(c)}</code>"
-            for p, d, v, c in keys) + "</p>")
+        parts.append(
+            "<p>"
+            + "<br>".join(
+                f"profile <b>{e(p)}</b> · data <b>{e(d)}</b> · device <b>{e(v)}</b> · commit <code>{e(c)}</code>"
+                for p, d, v, c in keys
+            )
+            + "</p>"
+        )
     changes = rundiff.write_changes_page(reports)
     if changes is not None:
         parts.append(f"<p><a href='{e(changes.name)}'>Changed since the last run</a></p>")
@@ -125,23 +147,36 @@ def build_index(reports: Path = REPORTS_DIR) -> Path:
     for page in sorted(reports.glob("[0-9][0-9]_*.html")):
         info = next((i for i in infos if i["notebook"] == page.stem), None)
         when = f" — finished {e(info['finished'])}" if info else ""
-        details = (f"<details><summary>how it ran</summary><div class='scroll'>{provenance_html(info)}</div></details>"
-                   if info else "")
+        details = (
+            f"<details><summary>how it ran</summary><div class='scroll'>{provenance_html(info)}</div></details>"
+            if info
+            else ""
+        )
         parts.append(f"<li><a href='{e(page.name)}'>{e(page.stem)}</a>{when}{details}</li>")
     parts.append("</ul>")
     table1 = reports / "tables" / "table1.csv"
     if table1.exists():
-        parts.append("<h2>Table 1</h2><div class='scroll'>"
-                     + pd.read_csv(table1).to_html(index=False, float_format="%.2f", na_rep="—") + "</div>")
+        parts.append(
+            "<h2>Table 1</h2><div class='scroll'>"
+            + pd.read_csv(table1).to_html(index=False, float_format="%.2f", na_rep="—")
+            + "</div>"
+        )
     claims = reports / "tables" / "claims.csv"
     if claims.exists():  # written by notebook 08: each of the paper's claims with our verdict
-        parts.append("<h2>The paper's claims, judged</h2><div class='scroll'>"
-                     + pd.read_csv(claims).to_html(index=False, na_rep="—") + "</div>")
+        parts.append(
+            "<h2>The paper's claims, judged</h2><div class='scroll'>"
+            + pd.read_csv(claims).to_html(index=False, na_rep="—")
+            + "</div>"
+        )
     parts.append("<h2>Tables (CSV)</h2><ul>")
-    parts += [f"<li><a href='tables/{e(p.name)}'>{e(p.name)}</a></li>" for p in sorted((reports / "tables").glob("*.csv"))]
+    parts += [
+        f"<li><a href='tables/{e(p.name)}'>{e(p.name)}</a></li>" for p in sorted((reports / "tables").glob("*.csv"))
+    ]
     parts.append("</ul><h2>Figures</h2>")
     for p in sorted((reports / "figures").glob("*.png")):
-        parts.append(f"<h3>{e(p.stem)}</h3><a href='figures/{e(p.name)}'><img src='figures/{e(p.name)}' loading='lazy'></a>")
+        parts.append(
+            f"<h3>{e(p.stem)}</h3><a href='figures/{e(p.name)}'><img src='figures/{e(p.name)}' loading='lazy'></a>"
+        )
     parts.append("</body></html>")
     path = reports / "index.html"
     atomic_write_text(path, "\n".join(parts))

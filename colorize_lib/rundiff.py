@@ -41,8 +41,10 @@ def keep_previous(reports: Path = REPORTS_DIR) -> Path | None:
     interrupted copy never replaces a good one.
     """
     reports = Path(reports)
-    files = {folder: [p for p in sorted((reports / folder).glob(pattern)) if not p.name.endswith(".failed.ipynb")]
-             for folder, pattern in KEPT.items()}
+    files = {
+        folder: [p for p in sorted((reports / folder).glob(pattern)) if not p.name.endswith(".failed.ipynb")]
+        for folder, pattern in KEPT.items()
+    }
     if not files["notebooks"] and not files["tables"]:
         return None
     target, partial, old = reports / PREVIOUS, reports / f".{PREVIOUS}-partial", reports / f".{PREVIOUS}-old"
@@ -73,8 +75,9 @@ def _row_label(index) -> str:
     return f"{label} #{occurrence + 1}".strip() if occurrence or not label else label
 
 
-def compare_table(old: pd.DataFrame, new: pd.DataFrame, tiny: float = TINY,
-                  ignore: tuple[str, ...] = IGNORED_COLUMNS) -> pd.DataFrame:
+def compare_table(
+    old: pd.DataFrame, new: pd.DataFrame, tiny: float = TINY, ignore: tuple[str, ...] = IGNORED_COLUMNS
+) -> pd.DataFrame:
     """Numbers that moved between two versions of one table: columns row, column, old, new, delta.
 
     Rows are matched on the text columns both versions share (e.g. `model`; not `run`, which names the
@@ -92,8 +95,15 @@ def compare_table(old: pd.DataFrame, new: pd.DataFrame, tiny: float = TINY,
     rows = []
     for index in a.index.union(b.index, sort=False):
         if index not in b.index or index not in a.index:
-            rows.append(dict(row=_row_label(index), column="(row)", old="present" if index in a.index else "—",
-                             new="present" if index in b.index else "—", delta=math.nan))
+            rows.append(
+                dict(
+                    row=_row_label(index),
+                    column="(row)",
+                    old="present" if index in a.index else "—",
+                    new="present" if index in b.index else "—",
+                    delta=math.nan,
+                )
+            )
             continue
         for column in compared_text:
             x, y = a.at[index, column], b.at[index, column]
@@ -108,8 +118,9 @@ def compare_table(old: pd.DataFrame, new: pd.DataFrame, tiny: float = TINY,
     return pd.DataFrame(rows, columns=["row", "column", "old", "new", "delta"])
 
 
-def compare_tables(old_dir: Path, new_dir: Path, tiny: float = TINY,
-                   ignore: tuple[str, ...] = IGNORED_COLUMNS) -> pd.DataFrame:
+def compare_tables(
+    old_dir: Path, new_dir: Path, tiny: float = TINY, ignore: tuple[str, ...] = IGNORED_COLUMNS
+) -> pd.DataFrame:
     """`compare_table` over every CSV file in two folders: columns table, row, column, old, new, delta.
     A file in one folder only is one row with column "(table)"."""
     old_dir, new_dir = Path(old_dir), Path(new_dir)
@@ -123,8 +134,17 @@ def compare_tables(old_dir: Path, new_dir: Path, tiny: float = TINY,
         if a.exists() and b.exists():
             changes = compare_table(pd.read_csv(a), pd.read_csv(b), tiny, ignore)
         else:
-            changes = pd.DataFrame([dict(row="", column="(table)", old="present" if a.exists() else "—",
-                                         new="present" if b.exists() else "—", delta=math.nan)])
+            changes = pd.DataFrame(
+                [
+                    dict(
+                        row="",
+                        column="(table)",
+                        old="present" if a.exists() else "—",
+                        new="present" if b.exists() else "—",
+                        delta=math.nan,
+                    )
+                ]
+            )
         if len(changes):
             parts.append(changes.assign(table=name.removesuffix(".csv")))
     columns = ["table", "row", "column", "old", "new", "delta"]
@@ -153,17 +173,23 @@ def write_changes_page(reports: Path = REPORTS_DIR) -> Path | None:
     if changes.empty:
         body = "<p>No number in the CSV tables moved.</p>"
     else:
-        body = (f"<p>{len(changes)} numbers moved in {changes['table'].nunique()} tables "
-                f"(speed columns {', '.join(IGNORED_COLUMNS)} left out).</p><div style='overflow-x:auto'>"
-                + changes.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="") + "</div>")
-    kept = (reports / PREVIOUS / "runs")
+        body = (
+            f"<p>{len(changes)} numbers moved in {changes['table'].nunique()} tables "
+            f"(speed columns {', '.join(IGNORED_COLUMNS)} left out).</p><div style='overflow-x:auto'>"
+            + changes.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="")
+            + "</div>"
+        )
+    kept = reports / PREVIOUS / "runs"
     finished = sorted({p.stat().st_mtime for p in kept.glob("*.run.json")}) if kept.is_dir() else []
-    atomic_write_text(page, "<!doctype html><html><head><meta charset='utf-8'><title>Changed since the last run"
-                      "</title><style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-                      "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:3px 8px}"
-                      "</style></head><body><h1>Changed since the last run</h1>"
-                      f"<p>Previous results: <code>{html.escape(PREVIOUS)}/</code> ({len(finished)} run records). "
-                      "Run <code>make diff</code> for the notebooks' output differences.</p>" + body + "</body></html>")
+    atomic_write_text(
+        page,
+        "<!doctype html><html><head><meta charset='utf-8'><title>Changed since the last run"
+        "</title><style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+        "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:3px 8px}"
+        "</style></head><body><h1>Changed since the last run</h1>"
+        f"<p>Previous results: <code>{html.escape(PREVIOUS)}/</code> ({len(finished)} run records). "
+        "Run <code>make diff</code> for the notebooks' output differences.</p>" + body + "</body></html>",
+    )
     return page
 
 
@@ -197,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no previous run kept in {reports / PREVIOUS}: nothing to compare", file=sys.stderr)
         return 1
     status = diff_notebooks(reports)
-    print("== numbers that moved in the CSV tables (|Δ| > %g)" % TINY)
+    print(f"== numbers that moved in the CSV tables (|Δ| > {TINY:g})")
     if changes.empty:
         print("none")
     else:

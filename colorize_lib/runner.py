@@ -44,8 +44,13 @@ PARTIAL_RESUME = re.compile(r"^resuming .* after epoch (\d+)/(\d+)")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 LOG_TAIL_LINES = 40
 STOP_WAIT_S = 3.0  # grace after SIGTERM before the kernel and its children are killed
-TABLE1_COLUMNS = [("model", "model"), ("psnr_db", "ours"), ("gray_psnr_db", "gray"),
-                  ("delta_vs_gray_db", "Δ vs gray"), ("paper_psnr_db", "paper")]
+TABLE1_COLUMNS = [
+    ("model", "model"),
+    ("psnr_db", "ours"),
+    ("gray_psnr_db", "gray"),
+    ("delta_vs_gray_db", "Δ vs gray"),
+    ("paper_psnr_db", "paper"),
+]
 
 
 class KernelStream:
@@ -120,9 +125,16 @@ def run_notebook(notebook: Path, out: Path, profile: str, data: str, seed: int =
         try:
             with _stop_children_on_signal():
                 papermill.execute_notebook(
-                    str(notebook), str(partial), parameters=dict(profile=profile, data=data, seed=seed),
-                    kernel_name="python3", cwd=str(notebook.parent), progress_bar=False,
-                    stdout_file=streams[0], stderr_file=streams[1], coalesce_streams=True)
+                    str(notebook),
+                    str(partial),
+                    parameters=dict(profile=profile, data=data, seed=seed),
+                    kernel_name="python3",
+                    cwd=str(notebook.parent),
+                    progress_bar=False,
+                    stdout_file=streams[0],
+                    stderr_file=streams[1],
+                    coalesce_streams=True,
+                )
         except KeyboardInterrupt:
             _interrupted(name, streams, partial, log, resume_command(profile, data, reports, seed))
         except Exception as e:  # a cell raised, the kernel died, a parameter was refused...
@@ -148,16 +160,19 @@ def _interrupted(name: str, streams, partial: Path, log, resume: str) -> None:
     log.write("interrupted\n")
     log.flush()
     _restore_stderr()
-    print(f"\ninterrupted: {name} stopped; nothing was written under its final name.\n"
-          f"  finished notebooks are kept; `{resume}` runs the rest, resuming an interrupted training "
-          "from its last epoch", file=sys.stderr, flush=True)
+    print(
+        f"\ninterrupted: {name} stopped; nothing was written under its final name.\n"
+        f"  finished notebooks are kept; `{resume}` runs the rest, resuming an interrupted training "
+        "from its last epoch",
+        file=sys.stderr,
+        flush=True,
+    )
     # The event loop and kernel sockets are left mid-call: leave without running their cleanup,
     # which could wait on a kernel that is gone.
     os._exit(130)
 
 
-def _failed(notebook: Path, e: Exception, where: str, streams, partial: Path, log, log_path: Path,
-            resume: str) -> None:
+def _failed(notebook: Path, e: Exception, where: str, streams, partial: Path, log, log_path: Path, resume: str) -> None:
     """Keep the executed copy as NAME.failed.ipynb, show the log's tail and what failed where."""
     for s in streams:
         s.close()
@@ -168,9 +183,13 @@ def _failed(notebook: Path, e: Exception, where: str, streams, partial: Path, lo
         os.replace(partial, failed)
     _restore_stderr()
     _print_tail(log_path)
-    print(f"error: notebook {notebook} failed{where}\n"
-          f"  executed copy: {failed if failed.exists() else 'none'}  log: {log_path}\n"
-          f"  after fixing the cause, resume with: {resume}", file=sys.stderr, flush=True)
+    print(
+        f"error: notebook {notebook} failed{where}\n"
+        f"  executed copy: {failed if failed.exists() else 'none'}  log: {log_path}\n"
+        f"  after fixing the cause, resume with: {resume}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def resume_command(profile: str, data: str, reports: Path, seed: int = 0) -> str:
@@ -195,7 +214,7 @@ def _announce(notebook: Path, out: Path, profile: str, data: str) -> float | Non
     except ValueError:  # a profile the config refuses: the notebook will say so itself
         print(line, flush=True)
         return None
-    todo = [notebook.stem] + [n for n in names[k + 1:] if _will_run(n, k, names, out.parent, notebook.parent)]
+    todo = [notebook.stem] + [n for n in names[k + 1 :] if _will_run(n, k, names, out.parent, notebook.parent)]
     recorded = estimate.load_timings(reports).get(estimate.run_key(profile, data), {})
     print(f"{line} · {estimate.about(estimate.expected_seconds(todo, work, recorded))}", flush=True)
     return work[notebook.stem]

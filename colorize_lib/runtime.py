@@ -44,7 +44,7 @@ def setup(seed: int = 0, deterministic: bool = True, device: str = "auto") -> to
     """
     global _STARTED
     if _STARTED is None:
-        _STARTED = (dt.datetime.now(dt.timezone.utc), time.monotonic())
+        _STARTED = (dt.datetime.now(dt.UTC), time.monotonic())
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

@@ -80,8 +80,13 @@ def resample_means(values: np.ndarray, seed: int = 0, n_resamples: int = N_RESAM
     return np.concatenate(out)
 
 
-def bootstrap(values: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray], seed: int = 0,
-              n_resamples: int = N_RESAMPLES, level: float = LEVEL) -> tuple[Interval, np.ndarray]:
+def bootstrap(
+    values: np.ndarray,
+    statistic: Callable[[np.ndarray], np.ndarray],
+    seed: int = 0,
+    n_resamples: int = N_RESAMPLES,
+    level: float = LEVEL,
+) -> tuple[Interval, np.ndarray]:
     """Percentile interval of a statistic of the column means, resampling rows (photos).
 
     `values` is (photos, k); `statistic` maps column means (..., k) to (...) — e.g. a difference of
@@ -102,8 +107,9 @@ def bootstrap(values: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray],
     return Interval(point, float(lo), float(hi)), stats
 
 
-def mean_ci(per_view: pd.DataFrame, column: str, seed: int = 0, n_resamples: int = N_RESAMPLES,
-            level: float = LEVEL) -> Interval:
+def mean_ci(
+    per_view: pd.DataFrame, column: str, seed: int = 0, n_resamples: int = N_RESAMPLES, level: float = LEVEL
+) -> Interval:
     """Mean of `column` over photos (each photo = the mean of its views) and its bootstrap interval.
 
     Equals the plain mean over views when every photo has the same number of views, as
@@ -114,8 +120,15 @@ def mean_ci(per_view: pd.DataFrame, column: str, seed: int = 0, n_resamples: int
     return interval
 
 
-def paired_diff_ci(a: pd.DataFrame, b: pd.DataFrame, column: str, seed: int = 0, column_b: str | None = None,
-                   n_resamples: int = N_RESAMPLES, level: float = LEVEL) -> PairedDiff:
+def paired_diff_ci(
+    a: pd.DataFrame,
+    b: pd.DataFrame,
+    column: str,
+    seed: int = 0,
+    column_b: str | None = None,
+    n_resamples: int = N_RESAMPLES,
+    level: float = LEVEL,
+) -> PairedDiff:
     """Mean over photos of a[column] - b[column_b or column], paired by photo, with its interval.
 
     Both tables must cover the same photos (their views may differ); a ValueError names the
@@ -125,15 +138,23 @@ def paired_diff_ci(a: pd.DataFrame, b: pd.DataFrame, column: str, seed: int = 0,
     pa, pb = per_photo(a, column)[column], per_photo(b, column_b or column)[column_b or column]
     only_a, only_b = sorted(set(pa.index) - set(pb.index)), sorted(set(pb.index) - set(pa.index))
     if only_a or only_b:
-        raise ValueError(f"paired tables must cover the same photos: only in a: {only_a[:5]}"
-                         f"{' ...' if len(only_a) > 5 else ''}, only in b: {only_b[:5]}{' ...' if len(only_b) > 5 else ''}")
+        raise ValueError(
+            f"paired tables must cover the same photos: only in a: {only_a[:5]}"
+            f"{' ...' if len(only_a) > 5 else ''}, only in b: {only_b[:5]}{' ...' if len(only_b) > 5 else ''}"
+        )
     diff = (pa - pb.loc[pa.index]).to_numpy()[:, None]
     interval, stats = bootstrap(diff, lambda m: m[..., 0], seed, n_resamples, level)
     return PairedDiff(*interval, share_positive=float((stats > 0).mean()))
 
 
-def with_intervals(row: Mapping, per_view: pd.DataFrame, columns: Mapping[str, str] | Sequence[str],
-                   seed: int = 0, n_resamples: int = N_RESAMPLES, level: float = LEVEL) -> dict:
+def with_intervals(
+    row: Mapping,
+    per_view: pd.DataFrame,
+    columns: Mapping[str, str] | Sequence[str],
+    seed: int = 0,
+    n_resamples: int = N_RESAMPLES,
+    level: float = LEVEL,
+) -> dict:
     """A copy of a results row with `<key>_lo` and `<key>_hi` added for each key.
 
     `columns` maps a row key to the per-view column it summarises (`{"psnr_db": "psnr"}`); a plain

@@ -18,8 +18,9 @@ from .runtime import describe_device, pick_device, setup
 from .train import Run, fit
 
 
-def start(experiment: str, profile: str, data: str, seed: int = 0, device: str = "auto",
-          **overrides) -> ExperimentConfig:
+def start(
+    experiment: str, profile: str, data: str, seed: int = 0, device: str = "auto", **overrides
+) -> ExperimentConfig:
     """The profile's config for `experiment` with the notebook's overrides (None keeps the profile's),
     every RNG seeded and the device picked (printed)."""
     config = make_config(experiment, profile, data, seed=seed, device=device, **overrides)
@@ -39,16 +40,21 @@ def results(notebook: str, runs: list[Run], images: ImageSet) -> tuple[pd.DataFr
     history under the notebook's name; returns (table, per-view scores)."""
     per_image = evaluate(runs[0], images)
     spread = seed_spread([per_image] + [evaluate(r, images) for r in runs[1:]])
-    table = pd.DataFrame([dict(summary_row(runs[0], per_image), **spread),
-                          gray_row(per_image, runs[0].config.resolution)])
+    table = pd.DataFrame(
+        [dict(summary_row(runs[0], per_image), **spread), gray_row(per_image, runs[0].config.resolution)]
+    )
     save_experiment(notebook, runs[0].config, table, per_image, runs[0].history)
     return table, per_image
 
 
 def curves(notebook: str, label: str, run: Run, per_image: pd.DataFrame):
     """Training loss, test loss and test PSNR per epoch (paper Fig. 2), gray's PSNR on the same views dashed."""
-    fig = plot_curves({label: run.history}, ["train_loss", "test_loss", "test_psnr"],
-                      ["train loss", "test loss", "test PSNR (dB)"], reference={"test_psnr": per_image["gray_psnr"].mean()})
+    fig = plot_curves(
+        {label: run.history},
+        ["train_loss", "test_loss", "test_psnr"],
+        ["train loss", "test loss", "test PSNR (dB)"],
+        reference={"test_psnr": per_image["gray_psnr"].mean()},
+    )
     save_figure(fig, f"{notebook}_curves")
     return fig
 
@@ -66,5 +72,11 @@ def samples(name: str, runs: dict[str, Run], images: ImageSet, n: int = 6):
 
 def finish(notebook: str, config: ExperimentConfig, images: ImageSet, seeds: list[int] | None = None) -> None:
     """The provenance table that ends every report (see reports.write_run_info)."""
-    write_run_info(notebook, config.profile, config.data, describe_device(pick_device(config.device)),
-                   images=images, seeds=[int(s) for s in (seeds or [config.seed])])
+    write_run_info(
+        notebook,
+        config.profile,
+        config.data,
+        describe_device(pick_device(config.device)),
+        images=images,
+        seeds=[int(s) for s in (seeds or [config.seed])],
+    )

@@ -39,8 +39,10 @@ class Task:
             return self
         head = getattr(model, "out", None)
         if not (isinstance(head, nn.Conv2d) and head.kernel_size == (1, 1) and head.out_channels == self.grid.n_bins):
-            raise ValueError(f"model passed to Task.attach must have a 1x1 Conv2d `out` with {self.grid.n_bins} "
-                             f"output channels (bin size {self.config.bin_size}), got {head!r}")
+            raise ValueError(
+                f"model passed to Task.attach must have a 1x1 Conv2d `out` with {self.grid.n_bins} "
+                f"output channels (bin size {self.config.bin_size}), got {head!r}"
+            )
         self.head = head
         return self
 
@@ -57,7 +59,9 @@ class Task:
         self.weights = class_weights(prior, self.config.class_weight_mix)
         return self.weights
 
-    def inputs_targets(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | tuple[torch.Tensor, torch.Tensor]]:
+    def inputs_targets(
+        self, rgb: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | tuple[torch.Tensor, torch.Tensor]]:
         """RGB batch -> (model input L/100, target in the model's output space)."""
         x, ab = split_lab(rgb)
         if self.kind == "rgb":
@@ -75,8 +79,9 @@ class Task:
                 if isinstance(target, tuple):
                     return soft_weighted_cross_entropy(self._full_logits(output), *target, self.weights)
                 return weighted_cross_entropy(self._full_logits(output), target, self.weights)
-            return fused_weighted_cross_entropy(output, self.head.weight.flatten(1), self.head.bias, target,
-                                                self.weights, self.chunk_elements)
+            return fused_weighted_cross_entropy(
+                output, self.head.weight.flatten(1), self.head.bias, target, self.weights, self.chunk_elements
+            )
         return mixed_loss(output.float(), target, self.config.alpha)
 
     def to_rgb(self, output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -106,7 +111,9 @@ class Task:
 
     def _full_logits(self, output: torch.Tensor) -> torch.Tensor:
         if output.dim() != 4 or output.shape[1] != self.grid.n_bins:
-            raise ValueError(f"classifier output must be logits (B, {self.grid.n_bins}, H, W) when no head is attached, "
-                             f"got {tuple(output.shape)}; for a model whose forward returns features, call "
-                             f"task.attach(model) first")
+            raise ValueError(
+                f"classifier output must be logits (B, {self.grid.n_bins}, H, W) when no head is attached, "
+                f"got {tuple(output.shape)}; for a model whose forward returns features, call "
+                f"task.attach(model) first"
+            )
         return output

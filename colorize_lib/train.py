@@ -54,14 +54,14 @@ import pandas as pd
 import torch
 
 from . import distributed
+from .cache import ImageSet
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from .config import ExperimentConfig, notebook_of
-from .cache import ImageSet
 from .crops import CropSampler, test_views
 from .data import load_images
 from .files import atomic_write_text
-from .losses import ab_frequencies
 from .inference import autocast, colorize, eval_batch_size
+from .losses import ab_frequencies
 from .metrics import psnr
 from .models import get_model
 from .paths import checkpoint_root
@@ -106,8 +106,9 @@ def build(config: ExperimentConfig, data: ImageSet) -> tuple[torch.nn.Module, Ta
 
 
 @torch.no_grad()
-def evaluate_loss_psnr(model, task: Task, views: torch.Tensor, batch_size: int,
-                       amp: bool) -> tuple[float, float, float]:
+def evaluate_loss_psnr(
+    model, task: Task, views: torch.Tensor, batch_size: int, amp: bool
+) -> tuple[float, float, float]:
     """Mean test loss, mean of per-view PSNR and PSNR of the mean MSE (the authors' pooled form), in dB,
     on float RGB test views, through the same inference path as the results tables."""
     result = colorize(model, task, views, batch_size, amp, with_loss=True)
@@ -116,8 +117,7 @@ def evaluate_loss_psnr(model, task: Task, views: torch.Tensor, batch_size: int,
     return result.loss, float(per_view.mean()), float(pooled)
 
 
-def fit(config: ExperimentConfig, data: ImageSet | None = None, run_dir: Path | None = None,
-        log=print) -> Run:
+def fit(config: ExperimentConfig, data: ImageSet | None = None, run_dir: Path | None = None, log=print) -> Run:
     """Train (or resume, or reload) the experiment described by `config`; return its best model."""
     ctx, device = distributed.init(pick_device(config.device))
     configure_threads(ctx.local_world)
@@ -147,9 +147,18 @@ def fit(config: ExperimentConfig, data: ImageSet | None = None, run_dir: Path | 
             train_loss, seen = train_epoch(step_model, task, optimizer, sampler, epoch, config, ctx, run_dir, device)
             train_seconds = time.perf_counter() - t0
             test_loss, test_psnr, pooled = evaluate_loss_psnr(model, task, views, eval_batch_size(config), config.amp)
-        history.append(dict(epoch=epoch, steps=epoch * sampler.steps(config.batch_size), train_loss=train_loss,
-                            test_loss=test_loss, test_psnr=test_psnr, test_psnr_pooled=pooled,
-                            seconds=train_seconds, images_per_s=seen / train_seconds))
+        history.append(
+            dict(
+                epoch=epoch,
+                steps=epoch * sampler.steps(config.batch_size),
+                train_loss=train_loss,
+                test_loss=test_loss,
+                test_psnr=test_psnr,
+                test_psnr_pooled=pooled,
+                seconds=train_seconds,
+                images_per_s=seen / train_seconds,
+            )
+        )
         if ctx.is_main:
             _save(run_dir, model, optimizer, task, config, history, best)
         best = max(best, test_psnr)
@@ -177,13 +186,16 @@ def load_run(config_or_dir: ExperimentConfig | Path, device: str = "auto") -> Ru
         if not state_file.is_file() or load_checkpoint(state_file, config_or_dir)["epoch"] < config_or_dir.epochs:
             raise FileNotFoundError(
                 f"no finished run of {config_or_dir.name} in {run_dir}: it is trained by "
-                f"notebooks/{notebook_of(config_or_dir.name)}.ipynb (make reproduce PROFILE={config_or_dir.profile})")
+                f"notebooks/{notebook_of(config_or_dir.name)}.ipynb (make reproduce PROFILE={config_or_dir.profile})"
+            )
     else:
         run_dir = Path(config_or_dir)
     best = run_dir / "best.pt"
     if not best.is_file():
-        raise FileNotFoundError(f"run folder {run_dir} has no best.pt: expected a run trained by the notebooks "
-                                f"(data/checkpoints/<model>-<hash>/ with config.json and best.pt)")
+        raise FileNotFoundError(
+            f"run folder {run_dir} has no best.pt: expected a run trained by the notebooks "
+            f"(data/checkpoints/<model>-<hash>/ with config.json and best.pt)"
+        )
     state = load_checkpoint(best)
     config = ExperimentConfig.from_dict(state["config"])
     task = Task(config, state.get("class_weights"))
@@ -199,8 +211,17 @@ def load_run(config_or_dir: ExperimentConfig | Path, device: str = "auto") -> Ru
     return Run(config, model, task, pd.DataFrame(state["history"]), run_dir, dev)
 
 
-def train_epoch(step_model, task: Task, optimizer, sampler: CropSampler, epoch: int, config: ExperimentConfig,
-                ctx: distributed.Context, run_dir: Path, device: torch.device) -> tuple[float, int]:
+def train_epoch(
+    step_model,
+    task: Task,
+    optimizer,
+    sampler: CropSampler,
+    epoch: int,
+    config: ExperimentConfig,
+    ctx: distributed.Context,
+    run_dir: Path,
+    device: torch.device,
+) -> tuple[float, int]:
     """One pass of Adam steps over the epoch's global batches; returns (mean train loss, images seen)."""
     step_model.train()
     delay = float(os.environ.get("COLORIZE_STEP_DELAY_S", "0"))  # test hook: lets a kill land mid-epoch
@@ -233,8 +254,9 @@ def train_epoch(step_model, task: Task, optimizer, sampler: CropSampler, epoch: 
     return float(distributed.all_sum(total, ctx)) / seen, seen
 
 
-def _check_finite(losses: list[torch.Tensor], step: int, epoch: int, steps: int, config: ExperimentConfig,
-                  run_dir: Path) -> None:
+def _check_finite(
+    losses: list[torch.Tensor], step: int, epoch: int, steps: int, config: ExperimentConfig, run_dir: Path
+) -> None:
     """Raise, naming the first bad step, if any of the losses of steps step-len(losses)+1..step is NaN/inf."""
     if not losses:
         return
@@ -246,7 +268,8 @@ def _check_finite(losses: list[torch.Tensor], step: int, epoch: int, steps: int,
     raise FloatingPointError(
         f"{config.name}: loss is {float(losses[i])} at epoch {epoch}, step {step - len(losses) + 1 + i}/{steps}; "
         f"training stopped; the last good checkpoint is {last if last.exists() else 'none (first epoch)'}; "
-        f"try a lower lr (now {config.lr:g})")
+        f"try a lower lr (now {config.lr:g})"
+    )
 
 
 @contextmanager
@@ -260,11 +283,13 @@ def _explain_oom(config: ExperimentConfig, ctx: distributed.Context, device: tor
             f"{config.name}: out of memory on {name} with batch_size {config.batch_size}{per_gpu} at resolution "
             f"{config.resolution}x{config.resolution} (model {config.model}, width {config.width}, amp={config.amp}). "
             f"Try a smaller batch_size (e.g. {max(1, config.batch_size // 2)}), amp=True (bf16 activations), "
-            f"or a smaller profile ('cpu' or 'smoke'). Original error: {e}") from e
+            f"or a smaller profile ('cpu' or 'smoke'). Original error: {e}"
+        ) from e
 
 
-def _resume(last: Path, config: ExperimentConfig, model, optimizer, task: Task,
-            log) -> tuple[list[dict], float, str | None]:
+def _resume(
+    last: Path, config: ExperimentConfig, model, optimizer, task: Task, log
+) -> tuple[list[dict], float, str | None]:
     """Load `last` into model, optimiser, task and RNGs if it exists; return (history, best test PSNR,
     the name of the run that wrote it)."""
     if not last.exists():
@@ -280,13 +305,20 @@ def _resume(last: Path, config: ExperimentConfig, model, optimizer, task: Task,
     return state["history"], state["best_psnr"], state["config"]["name"]
 
 
-def _save(run_dir: Path, model, optimizer, task: Task, config: ExperimentConfig, history: list[dict],
-          best: float) -> None:
+def _save(
+    run_dir: Path, model, optimizer, task: Task, config: ExperimentConfig, history: list[dict], best: float
+) -> None:
     """Write best.pt (if this epoch beat `best`), then last.pt, then history.csv, each atomically."""
     psnr_now = history[-1]["test_psnr"]
-    state = dict(model=model.state_dict(), optimizer=optimizer.state_dict(), rng=capture_rng(),
-                 epoch=history[-1]["epoch"], config=config.to_dict(), history=history,
-                 best_psnr=max(best, psnr_now))
+    state = dict(
+        model=model.state_dict(),
+        optimizer=optimizer.state_dict(),
+        rng=capture_rng(),
+        epoch=history[-1]["epoch"],
+        config=config.to_dict(),
+        history=history,
+        best_psnr=max(best, psnr_now),
+    )
     if task.kind == "bins":
         state["class_weights"] = task.weights
     if psnr_now > best:
@@ -297,9 +329,11 @@ def _save(run_dir: Path, model, optimizer, task: Task, config: ExperimentConfig,
 
 def _progress_line(config: ExperimentConfig, row: dict, epoch_seconds: float) -> str:
     eta = (config.epochs - row["epoch"]) * epoch_seconds
-    return (f"{config.name} epoch {row['epoch']}/{config.epochs}  train {row['train_loss']:.4f}  "
-            f"test {row['test_loss']:.4f}  PSNR {row['test_psnr']:.2f} dB  {row['images_per_s']:.1f} img/s  "
-            f"{row['seconds']:.1f}s  ETA {eta:.0f}s")
+    return (
+        f"{config.name} epoch {row['epoch']}/{config.epochs}  train {row['train_loss']:.4f}  "
+        f"test {row['test_loss']:.4f}  PSNR {row['test_psnr']:.2f} dB  {row['images_per_s']:.1f} img/s  "
+        f"{row['seconds']:.1f}s  ETA {eta:.0f}s"
+    )
 
 
 def _silent(*args, **kwargs) -> None:

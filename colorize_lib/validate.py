@@ -15,8 +15,8 @@ import os
 import struct
 import warnings
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -155,8 +155,14 @@ def _dhash(image: Image.Image) -> int:
     return int.from_bytes(np.packbits(bits).tobytes(), "big")
 
 
-def check_file(path: str | Path, name: str, image_size: int, min_saturation: float = MIN_SATURATION,
-               max_pixels: int = MAX_PIXELS, upscale_small: bool = False) -> FileCheck:
+def check_file(
+    path: str | Path,
+    name: str,
+    image_size: int,
+    min_saturation: float = MIN_SATURATION,
+    max_pixels: int = MAX_PIXELS,
+    upscale_small: bool = False,
+) -> FileCheck:
     """Validate one file and, if usable, square-resize it to `image_size` (see `square_resize`).
     A photo smaller than `image_size` is skipped as too-small, or upscaled (Lanczos) with `upscale_small`,
     as the authors' collection did for small Pexels photos."""
@@ -194,9 +200,15 @@ def _check_job(job: tuple) -> FileCheck:
     return check_file(*job)
 
 
-def check_files(paths: list[Path], names: list[str], image_size: int, min_saturation: float = MIN_SATURATION,
-                max_pixels: int = MAX_PIXELS, workers: int | None = None,
-                upscale_small: bool = False) -> Iterator[FileCheck]:
+def check_files(
+    paths: list[Path],
+    names: list[str],
+    image_size: int,
+    min_saturation: float = MIN_SATURATION,
+    max_pixels: int = MAX_PIXELS,
+    workers: int | None = None,
+    upscale_small: bool = False,
+) -> Iterator[FileCheck]:
     """Check files in parallel (one process per core by default); yields `FileCheck`s in input order."""
     jobs = [(p, n, image_size, min_saturation, max_pixels, upscale_small) for p, n in zip(paths, names)]
     workers = min(workers or os.cpu_count() or 1, len(jobs))
@@ -236,7 +248,7 @@ def near_duplicate_groups(names: list[str], hashes: list[int], max_bits: int = N
 
     h = np.array(hashes, dtype=np.uint64)
     for i in range(n - 1):
-        close = np.flatnonzero(np.bitwise_count(h[i + 1:] ^ h[i]) <= max_bits) + i + 1
+        close = np.flatnonzero(np.bitwise_count(h[i + 1 :] ^ h[i]) <= max_bits) + i + 1
         for j in close:
             a, b = root(i), root(int(j))
             if a != b:

@@ -1,20 +1,20 @@
 """A folder seeded with every kind of bad file: notebook 01 names each skipped file and why, and
 notebook 02 trains on the rest (smoke profile, through papermill as `make reproduce` runs it)."""
 
-import pytest
 import os
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 from PIL import Image
 from test_validate import photo, png_bytes
 
 from colorize_lib.paths import NOTEBOOKS_DIR
 
-
 pytestmark = pytest.mark.slow  # runs notebooks through papermill
+
 
 def seed_folder(root):
     root.mkdir()
@@ -25,7 +25,7 @@ def seed_folder(root):
     exif[0x0112] = 6
     Image.fromarray(photo(20, 80, 64)).save(root / "rotated.jpg", exif=exif, quality=95)
     Image.fromarray(photo(21)).convert("CMYK").save(root / "cmyk.jpg")
-    rgb16 = (photo(22).astype(np.uint16) * 257)
+    rgb16 = photo(22).astype(np.uint16) * 257
     rows = b"".join(b"\x00" + row.astype(">u2").tobytes() for row in rgb16)
     (root / "sixteen.png").write_bytes(png_bytes(64, 64, 16, 2, rows))
     pal = Image.fromarray(photo(23)).convert("P", palette=Image.Palette.ADAPTIVE)
@@ -40,19 +40,43 @@ def seed_folder(root):
     Image.fromarray(photo(30, 40, 30)).save(root / "small.png")
     Image.fromarray(np.repeat(photo(31)[..., :1], 3, axis=2)).save(root / "gray_as_rgb.png")
     Image.fromarray(photo(3, 72, 64)).save(root / "zz_copy_of_3.png", compress_level=9)
-    return {"empty.jpg": "zero-bytes", "truncated.png": "truncated", "text.jpg": "not-an-image",
-            "bomb.png": "too-large", "small.png": "too-small", "gray_as_rgb.png": "colourless",
-            "zz_copy_of_3.png": "duplicate"}
+    return {
+        "empty.jpg": "zero-bytes",
+        "truncated.png": "truncated",
+        "text.jpg": "not-an-image",
+        "bomb.png": "too-large",
+        "small.png": "too-small",
+        "gray_as_rgb.png": "colourless",
+        "zz_copy_of_3.png": "duplicate",
+    }
 
 
 def test_bad_files_are_reported_and_the_rest_trains(tmp_path):
     expected = seed_folder(tmp_path / "photos")
     env = dict(os.environ, COLORIZE_DATA_DIR=str(tmp_path / "data"), COLORIZE_REPORTS_DIR=str(tmp_path / "reports"))
     for name in ("01_data", "02_baseline_cnn"):
-        proc = subprocess.run([sys.executable, "-m", "papermill", str(NOTEBOOKS_DIR / f"{name}.ipynb"),
-                               str(tmp_path / f"{name}.ipynb"), "-k", "python3", "--no-progress-bar",
-                               "-p", "profile", "smoke", "-p", "data", f"folder:{tmp_path / 'photos'}"],
-                              env=env, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "papermill",
+                str(NOTEBOOKS_DIR / f"{name}.ipynb"),
+                str(tmp_path / f"{name}.ipynb"),
+                "-k",
+                "python3",
+                "--no-progress-bar",
+                "-p",
+                "profile",
+                "smoke",
+                "-p",
+                "data",
+                f"folder:{tmp_path / 'photos'}",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
     tables = tmp_path / "reports" / "tables"
     skipped = pd.read_csv(tables / "01_skipped.csv")

@@ -12,10 +12,10 @@ from PIL import Image
 from colorize_lib import cache, datareport, paths
 from colorize_lib.cache import cache_dir_for, load_cached, read_manifest
 from colorize_lib.data import load_image_set
-from colorize_lib.sources.bundled import BUNDLED_PHOTOS
-from colorize_lib.validate import square_resize
 from colorize_lib.sources import resolve_source
+from colorize_lib.sources.bundled import BUNDLED_PHOTOS
 from colorize_lib.sources.folder import folder_files
+from colorize_lib.validate import square_resize
 
 
 def photo(seed: int, w: int = 64, h: int = 64) -> np.ndarray:
@@ -46,9 +46,13 @@ def test_folder_is_validated_split_and_cached(folder, tmp_path):
     assert len(data.train_names) + len(data.test_names) == 13  # 12 + the near-duplicate
     assert len(data.test_names) >= 1 and not set(data.train_names) & set(data.test_names)
     skipped = dict(data.skipped)
-    assert skipped == {"empty.jpg": "zero-bytes", "gray.png": "colourless (saturation 0.0 < 20)",
-                       "notes.jpg": "not-an-image (no image format recognised)",
-                       "small.png": "too-small (40x28 < 32)", "zz_copy.png": "duplicate of p01.png"}
+    assert skipped == {
+        "empty.jpg": "zero-bytes",
+        "gray.png": "colourless (saturation 0.0 < 20)",
+        "notes.jpg": "not-an-image (no image format recognised)",
+        "small.png": "too-small (40x28 < 32)",
+        "zz_copy.png": "duplicate of p01.png",
+    }
     # The near-duplicate pair stays on one side.
     side = {n: "train" for n in data.train_names} | {n: "test" for n in data.test_names}
     assert side["sub/p00.png"] == side["p00_bright.png"]
@@ -177,8 +181,11 @@ def test_no_usable_image_is_an_error_naming_the_folder(tmp_path):
     junk.mkdir()
     (junk / "a.jpg").write_bytes(b"")
     Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(junk / "b.png")
-    with pytest.raises(ValueError, match=rf"no usable image in {junk}.*1 zero-bytes.*1 colourless|"
-                                         rf"no usable image in {junk}.*1 colourless.*1 zero-bytes"):
+    with pytest.raises(
+        ValueError,
+        match=rf"no usable image in {junk}.*1 zero-bytes.*1 colourless|"
+        rf"no usable image in {junk}.*1 colourless.*1 zero-bytes",
+    ):
         load_cached(folder_files(junk), 32, cache_root=tmp_path / "cache")
     assert not (tmp_path / "cache" / cache_dir_for(folder_files(junk), 32).name).exists()
 
@@ -211,11 +218,18 @@ def test_datareport_tables(folder, tmp_path):
     assert list(table.columns) == ["file", "code", "reason"]
     assert set(table["file"]) == {"empty.jpg", "gray.png", "notes.jpg", "small.png", "zz_copy.png"}
     counts = datareport.skipped_counts(data)
-    assert dict(zip(counts["code"], counts["n_files"])) == {"zero-bytes": 1, "colourless": 1, "not-an-image": 1,
-                                                            "too-small": 1, "duplicate": 1}
+    assert dict(zip(counts["code"], counts["n_files"])) == {
+        "zero-bytes": 1,
+        "colourless": 1,
+        "not-an-image": 1,
+        "too-small": 1,
+        "duplicate": 1,
+    }
     summary = datareport.split_summary(data)
-    assert dict(zip(summary["split"], summary["n_images"])) == {"train": len(data.train_names),
-                                                                 "test": len(data.test_names)}
+    assert dict(zip(summary["split"], summary["n_images"])) == {
+        "train": len(data.train_names),
+        "test": len(data.test_names),
+    }
 
 
 def test_resolve_source_rejects_a_bare_folder_prefix():
@@ -230,7 +244,8 @@ def test_upscale_small_keeps_small_photos_in_a_cache_of_its_own(folder, tmp_path
     assert dict(skipped.skipped)["small.png"] == "too-small (40x28 < 56)"
     assert "small.png" not in dict(upscaled.skipped)
     assert sorted(upscaled.train_names + upscaled.test_names) == sorted(
-        skipped.train_names + skipped.test_names + [n for n, r in skipped.skipped if r.startswith("too-small")])
+        skipped.train_names + skipped.test_names + [n for n, r in skipped.skipped if r.startswith("too-small")]
+    )
     assert upscaled.train.shape[-1] == 56
     assert cache_dir_for(files, 56, tmp_path / "c", upscale_small=True) != cache_dir_for(files, 56, tmp_path / "c")
     # The plain cache is untouched by the upscaled one: reloading it rebuilds nothing.

@@ -3,19 +3,40 @@ import pandas as pd
 import pytest
 
 from colorize_lib.claims import (
-    CLAIMS, HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, VERDICTS, _MEASURES, judge,
+    _MEASURES,
+    CLAIMS,
+    HELD,
+    INCONCLUSIVE,
+    NOT_HELD,
+    NOT_TESTABLE,
+    VERDICTS,
+    judge,
 )
 
 N_PHOTOS = 40
 _BASE = np.random.default_rng(0).normal(18.0, 2.0, N_PHOTOS)  # photo difficulty, shared by all models
 
 
-def _table(shift: float = 0.0, noise: float = 0.2, colour: float = 20.0, true_colour: float = 30.0,
-           seed: int = 1, views=("whole", "top-left")) -> pd.DataFrame:
+def _table(
+    shift: float = 0.0,
+    noise: float = 0.2,
+    colour: float = 20.0,
+    true_colour: float = 30.0,
+    seed: int = 1,
+    views=("whole", "top-left"),
+) -> pd.DataFrame:
     """A per-view table on the shared photos: PSNR = photo difficulty + shift + noise."""
     rng = np.random.default_rng(seed)
-    rows = [(f"photo{i:02d}:{v}", b + shift + rng.normal(0, noise), colour + rng.normal(0, 2),
-             true_colour + rng.normal(0, 2)) for i, b in enumerate(_BASE) for v in views]
+    rows = [
+        (
+            f"photo{i:02d}:{v}",
+            b + shift + rng.normal(0, noise),
+            colour + rng.normal(0, 2),
+            true_colour + rng.normal(0, 2),
+        )
+        for i, b in enumerate(_BASE)
+        for v in views
+    ]
     return pd.DataFrame(rows, columns=["image", "psnr", "colorfulness", "true_colorfulness"])
 
 
@@ -57,9 +78,15 @@ def test_skip_connections_claim_is_not_testable_without_the_baseline():
     assert "CNN baseline" in out.loc["skip_helps", "why"]
 
 
-@pytest.mark.parametrize("gain, resolution, expected", [
-    (2.3, 96, HELD), (5.0, 96, NOT_HELD), (1.3, 96, INCONCLUSIVE), (2.3, 64, NOT_TESTABLE),
-])
+@pytest.mark.parametrize(
+    "gain, resolution, expected",
+    [
+        (2.3, 96, HELD),
+        (5.0, 96, NOT_HELD),
+        (1.3, 96, INCONCLUSIVE),
+        (2.3, 64, NOT_TESTABLE),
+    ],
+)
 def test_the_2p3_db_gain_needs_96_pixel_runs_and_a_gain_near_2p3(gain, resolution, expected):
     models = {"baseline": _table(0.0, seed=1), "unet_rgb": _table(gain, seed=2)}
     out = judge(models=models, resolutions={"baseline": resolution, "unet_rgb": resolution}, n_resamples=1000)
@@ -98,8 +125,12 @@ def test_baseline_desaturated_compares_with_the_true_photos(colour, expected):
 
 
 def test_classifier_more_colourful_than_every_regression_model():
-    models = {"baseline": _table(colour=10, seed=1), "unet_rgb": _table(colour=12, seed=2),
-              "unet_lab": _table(colour=15, seed=3), "unet_classif": _table(colour=25, seed=4)}
+    models = {
+        "baseline": _table(colour=10, seed=1),
+        "unet_rgb": _table(colour=12, seed=2),
+        "unet_lab": _table(colour=15, seed=3),
+        "unet_classif": _table(colour=25, seed=4),
+    }
     assert _verdict("classif_more_colourful", models=models) == HELD
     models["unet_lab"] = _table(colour=30, seed=3)
     assert _verdict("classif_more_colourful", models=models) == NOT_HELD
@@ -176,10 +207,16 @@ def test_most_images_in_17_21_db_reads_the_whole_views():
     assert _verdict("classif_17_21", models={"unet_classif": table}, resolutions={"unet_classif": 64}) == NOT_TESTABLE
 
 
-@pytest.mark.parametrize("curve, expected", [
-    ([4.0, 3.5, 3.3, 3.4, 3.35], HELD), ([4.0, 3.0, 2.5, 2.4, 2.45], NOT_HELD),
-    ([4.0, 3.8, 3.6, 3.5, 3.4], INCONCLUSIVE), ([3.4, 3.3], NOT_TESTABLE), (None, NOT_TESTABLE),
-])
+@pytest.mark.parametrize(
+    "curve, expected",
+    [
+        ([4.0, 3.5, 3.3, 3.4, 3.35], HELD),
+        ([4.0, 3.0, 2.5, 2.4, 2.45], NOT_HELD),
+        ([4.0, 3.8, 3.6, 3.5, 3.4], INCONCLUSIVE),
+        ([3.4, 3.3], NOT_TESTABLE),
+        (None, NOT_TESTABLE),
+    ],
+)
 def test_classifier_validation_ce_settles_near_3p35(curve, expected):
     assert _verdict("classif_val_ce", classif_val_ce=curve) == expected
 
@@ -207,9 +244,10 @@ def _views(values, photos=("p1", "p2", "p3", "p4")):
 def test_budget_verdicts_cover_held_not_held_and_missing_runs():
     from colorize_lib.claims import HELD, NOT_HELD, NOT_TESTABLE, budget_verdicts
 
-    tables = {("baseline", "stated"): _views([11.0, 11.1, 11.3, 11.4]),  # contains 11.2
-              ("unet_rgb", "stated"): _views([20.0, 20.5, 21.0, 21.5]),  # misses 13.5
-              }
+    tables = {
+        ("baseline", "stated"): _views([11.0, 11.1, 11.3, 11.4]),  # contains 11.2
+        ("unet_rgb", "stated"): _views([20.0, 20.5, 21.0, 21.5]),  # misses 13.5
+    }
     v = budget_verdicts(tables, "paper").set_index("claim")["verdict"].tolist()
     assert v == [HELD, NOT_HELD, NOT_TESTABLE]
     tables[("unet_rgb", "long")] = _views([23.0, 23.5, 24.0, 24.5])

@@ -54,8 +54,15 @@ def test_gradcheck_float64():
     assert torch.autograd.gradcheck(lab_to_rgb, (lab,))
 
 
-@pytest.mark.parametrize("bad, err", [(torch.rand(3, 4), ValueError), (torch.rand(2, 4, 8, 8), ValueError),
-                                      (torch.zeros(1, 3, 2, 2, dtype=torch.uint8), TypeError), (np.zeros((3, 2, 2)), TypeError)])
+@pytest.mark.parametrize(
+    "bad, err",
+    [
+        (torch.rand(3, 4), ValueError),
+        (torch.rand(2, 4, 8, 8), ValueError),
+        (torch.zeros(1, 3, 2, 2, dtype=torch.uint8), TypeError),
+        (np.zeros((3, 2, 2)), TypeError),
+    ],
+)
 def test_bad_input_is_refused(bad, err):
     with pytest.raises(err, match="rgb"):
         rgb_to_lab(bad)

@@ -61,8 +61,18 @@ def test_colorize_any_photo_folder_at_full_size_keeping_its_luminance(tmp_path, 
     fit(config, load_images(config), log=lambda *_: None)
     sizes = write_inputs(tmp_path / "in")
 
-    code = cli(["colorize", str(tmp_path / "in"), "-o", str(tmp_path / "out"),
-                "--experiment", "unet_lab", "--profile", "smoke"])
+    code = cli(
+        [
+            "colorize",
+            str(tmp_path / "in"),
+            "-o",
+            str(tmp_path / "out"),
+            "--experiment",
+            "unet_lab",
+            "--profile",
+            "smoke",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "4 colorized" in out and "2 skipped" in out
@@ -78,8 +88,17 @@ def test_colorize_any_photo_folder_at_full_size_keeping_its_luminance(tmp_path, 
     assert rgb2lab(big)[..., 1:].std() > 0.5  # it is coloured, not gray
 
     # --compare: input gray | colorized | original, by run folder this time.
-    code = cli(["colorize", str(tmp_path / "in" / "rgba.png"), "-o", str(tmp_path / "strips"), "--compare",
-                "--run", str(run_dir_for(config))])
+    code = cli(
+        [
+            "colorize",
+            str(tmp_path / "in" / "rgba.png"),
+            "-o",
+            str(tmp_path / "strips"),
+            "--compare",
+            "--run",
+            str(run_dir_for(config)),
+        ]
+    )
     strip = np.asarray(Image.open(tmp_path / "strips" / "rgba.png"))
     assert code == 0 and strip.shape == (64, 240, 3)
     gray, colour, original = strip[:, :80], strip[:, 80:160], strip[:, 160:]
@@ -99,8 +118,18 @@ def test_nothing_colorized_exits_non_zero(tmp_path, monkeypatch, capsys):
 
 def test_missing_run_names_the_notebook_and_the_make_command(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COLORIZE_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
-    code = cli(["colorize", str(tmp_path), "-o", str(tmp_path / "out"), "--experiment", "unet_classif-field",
-                "--profile", "smoke"])
+    code = cli(
+        [
+            "colorize",
+            str(tmp_path),
+            "-o",
+            str(tmp_path / "out"),
+            "--experiment",
+            "unet_classif-field",
+            "--profile",
+            "smoke",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "no finished run of unet_classif-field for profile 'smoke'" in err

@@ -1,11 +1,19 @@
 import json
 
+import pytest
 import torch
 
-import pytest
-
-from colorize_lib.config import (ALPHAS, BIN_SIZES, EXPERIMENTS, PROFILES, ExperimentConfig, field_classifier_config,
-                                 make_config, notebook_of, study_configs)
+from colorize_lib.config import (
+    ALPHAS,
+    BIN_SIZES,
+    EXPERIMENTS,
+    PROFILES,
+    ExperimentConfig,
+    field_classifier_config,
+    make_config,
+    notebook_of,
+    study_configs,
+)
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -31,11 +39,17 @@ def test_save_load_round_trip(tmp_path):
     assert json.loads(path.read_text())["model"] == "unet_lab"
 
 
-@pytest.mark.parametrize("override, message", [
-    (dict(alpha=1.5), "'alpha' = 1.5"), (dict(resolution=100), "'resolution' = 100"),
-    (dict(epochs="3"), "'epochs' must be int"), (dict(batch_size=True), "'batch_size' must be int"),
-    (dict(profile="gpu"), "'profile'"), (dict(device="tpu"), "'device'"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        (dict(alpha=1.5), "'alpha' = 1.5"),
+        (dict(resolution=100), "'resolution' = 100"),
+        (dict(epochs="3"), "'epochs' must be int"),
+        (dict(batch_size=True), "'batch_size' must be int"),
+        (dict(profile="gpu"), "'profile'"),
+        (dict(device="tpu"), "'device'"),
+    ],
+)
 def test_bad_parameters_name_themselves(override, message):
     with pytest.raises((ValueError, TypeError), match=message):
         make_config("unet_rgb", "smoke", **override)
@@ -77,7 +91,9 @@ def test_study_counts_each_distinct_experiment_once():
     assert names[-1] == "unet_classif-field"
     assert sum(not n.startswith("budget-") for n in names) == 11  # 12 table rows + the field run, 11 runs
     # paper: the stated arm is Table 1's run (20 epochs of 5,882 images, batch 512, lr 1e-4).
-    assert len(study_configs("paper")) == 15 and "budget-baseline-stated" not in [c.name for c in study_configs("paper")]
+    assert len(study_configs("paper")) == 15 and "budget-baseline-stated" not in [
+        c.name for c in study_configs("paper")
+    ]
     assert len(study_configs("cpu")) == 19  # the cpu profile's ablations and arms are their own runs
 
 
@@ -111,8 +127,11 @@ def test_stated_budget_arm_is_exactly_the_papers_240_steps(profile):
 
 # The run folder of the paper's classifier before the field's settings existed (smoke and cpu, bundled):
 # run folders are keyed by the identity's hash, so these must not move.
-KNOWN_RUN_DIRS = {"smoke": "unet_classif-3271384499", "cpu": "unet_classif-be962253db",
-                  "paper": "unet_classif-784b617833"}
+KNOWN_RUN_DIRS = {
+    "smoke": "unet_classif-3271384499",
+    "cpu": "unet_classif-be962253db",
+    "paper": "unet_classif-784b617833",
+}
 
 
 @pytest.mark.parametrize("profile", sorted(KNOWN_RUN_DIRS))
@@ -132,9 +151,16 @@ def test_field_settings_at_their_defaults_leave_identity_unchanged():
     assert make_config("unet_classif", "cpu", soft_sigma=3.0).identity()["soft_sigma"] == 3.0
 
 
-@pytest.mark.parametrize("key, value, message", [
-    ("bins", "gamut", "one of"), ("targets", "fuzzy", "one of"), ("prior_sigma", -1.0, ">= 0"),
-    ("soft_neighbours", 0, r"in \[1, 25\]"), ("soft_sigma", 0.0, "> 0")])
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("bins", "gamut", "one of"),
+        ("targets", "fuzzy", "one of"),
+        ("prior_sigma", -1.0, ">= 0"),
+        ("soft_neighbours", 0, r"in \[1, 25\]"),
+        ("soft_sigma", 0.0, "> 0"),
+    ],
+)
 def test_field_settings_are_checked(key, value, message):
     with pytest.raises(ValueError, match=f"'{key}' = .*{message}"):
         make_config("unet_classif", "smoke", **{key: value})

@@ -15,7 +15,9 @@ def make_wheel(folder, name, version, requires=()):
     meta += [f"Requires-Dist: {r}" for r in requires]
     path = folder / f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr(f"{name.replace('-', '_')}-{version}.dist-info/METADATA", "\n".join(meta) + "\n\nlong description\n")
+        zf.writestr(
+            f"{name.replace('-', '_')}-{version}.dist-info/METADATA", "\n".join(meta) + "\n\nlong description\n"
+        )
     return path
 
 
@@ -31,8 +33,12 @@ def test_gaps_follow_markers_of_the_target_python_not_the_running_one(tmp_path):
 
 def test_gaps_follow_requested_extras_and_missing_roots(tmp_path):
     make_wheel(tmp_path, "nbformat", "5.10.0", ["jsonschema[format-nongpl]>=2.6"])
-    make_wheel(tmp_path, "jsonschema", "4.26.0", ['rfc3339-validator; extra == "format-nongpl"',
-                                                  'isoduration; extra == "format"'])
+    make_wheel(
+        tmp_path,
+        "jsonschema",
+        "4.26.0",
+        ['rfc3339-validator; extra == "format-nongpl"', 'isoduration; extra == "format"'],
+    )
     assert envmod.wheelhouse_gaps(tmp_path, "3.11", ["nbformat", "ipykernel"]) == ["ipykernel", "rfc3339-validator"]
 
 

@@ -7,8 +7,8 @@ from colorize_lib.data import load_images
 from colorize_lib.evaluate import ROW_METRICS, compare, evaluate, gray_row, summary_row
 from colorize_lib.train import fit
 
-
 pytestmark = pytest.mark.slow  # trains a model
+
 
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory):

@@ -54,7 +54,12 @@ def test_fused_loss_and_gradients_equal_full_logits(chunk_elements, channels_las
     want, want_grads = loss_and_grads(reference, features, weight, bias, target, class_w)
     got, got_grads = loss_and_grads(
         lambda f, w, b, t, cw: fused_weighted_cross_entropy(f, w, b, t, cw, chunk_elements),
-        features, weight, bias, target, class_w)
+        features,
+        weight,
+        bias,
+        target,
+        class_w,
+    )
     assert got.dtype == torch.float64
     assert float(got.detach()) == pytest.approx(float(want.detach()), rel=REL)
     for g, w, name in zip(got_grads, want_grads, ("features", "weight", "bias")):
@@ -86,8 +91,14 @@ def test_nothing_of_size_pixels_times_bins_is_kept_for_backward():
     n, c, q = 2 * 16 * 16, 4, 60
     saved = []
     with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t.numel()) or t, lambda t: t):
-        fused_weighted_cross_entropy(features.requires_grad_(), weight.requires_grad_(), bias.requires_grad_(),
-                                     target, class_w, chunk_elements=600)
+        fused_weighted_cross_entropy(
+            features.requires_grad_(),
+            weight.requires_grad_(),
+            bias.requires_grad_(),
+            target,
+            class_w,
+            chunk_elements=600,
+        )
     assert saved and sum(saved) <= n * c + q * c + q  # the three gradients, nothing (N, Q)
 
 
@@ -184,15 +195,21 @@ def test_fused_soft_loss_and_gradients_equal_dense_reference(chunk_elements):
     want, want_grads = loss_and_grads(soft_reference, features, weight, bias, target, class_w)
     got, got_grads = loss_and_grads(
         lambda f, w, b, t, cw: fused_weighted_cross_entropy(f, w, b, t, cw, chunk_elements),
-        features, weight, bias, target, class_w)
+        features,
+        weight,
+        bias,
+        target,
+        class_w,
+    )
     assert got.dtype == torch.float64
     assert float(got.detach()) == pytest.approx(float(want.detach()), rel=REL)
     for g, w in zip(got_grads, want_grads):
         assert_rel(g, w)
     # No grad mode (evaluation) gives the same loss.
     with torch.no_grad():
-        assert float(fused_weighted_cross_entropy(features, weight, bias, target, class_w, chunk_elements)) == \
-            pytest.approx(float(want.detach()), rel=REL)
+        assert float(
+            fused_weighted_cross_entropy(features, weight, bias, target, class_w, chunk_elements)
+        ) == pytest.approx(float(want.detach()), rel=REL)
 
 
 def test_soft_target_with_all_mass_on_one_bin_is_the_hard_loss():

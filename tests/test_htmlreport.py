@@ -1,12 +1,12 @@
 import re
 
 import pytest
-
-from colorize_lib.htmlreport import main, render
 from reportpages import CODE_MARKER, executed_notebook
 
+from colorize_lib.htmlreport import main, render
 
 pytestmark = pytest.mark.slow  # renders notebooks with nbconvert
+
 
 @pytest.fixture
 def page(tmp_path):

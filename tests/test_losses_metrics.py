@@ -5,10 +5,10 @@ import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio
 
+from colorize_lib.color import rgb_to_lab
 from colorize_lib.losses import class_weights, mixed_loss, weighted_cross_entropy
 from colorize_lib.metrics import colorfulness, gray_prediction, psnr
 from colorize_lib.quantize import ABGrid
-from colorize_lib.color import rgb_to_lab
 
 
 def test_psnr_matches_skimage_per_image():
@@ -35,7 +35,8 @@ def test_gray_prediction_keeps_l_and_zeroes_ab():
 
 def test_colorfulness_zero_for_gray_and_positive_for_colour():
     gray = torch.full((1, 3, 4, 4), 0.5)
-    red = torch.zeros(1, 3, 4, 4); red[:, 0] = 1
+    red = torch.zeros(1, 3, 4, 4)
+    red[:, 0] = 1
     assert colorfulness(gray).item() == pytest.approx(0.0)
     assert colorfulness(red).item() > 50
 

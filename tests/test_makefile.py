@@ -1,12 +1,13 @@
 """The Makefile's promise: a failing notebook stops the run, names itself, and leaves nothing stale."""
 
-import pytest
 import subprocess
+
+import pytest
 
 from colorize_lib.paths import PROJECT_ROOT
 
-
 pytestmark = pytest.mark.slow  # runs make and papermill
+
 
 def test_failing_notebook_stops_make_and_leaves_no_stale_output(tmp_path):
     reports = tmp_path / "reports"

@@ -14,6 +14,7 @@ _PATH = Path(__file__).resolve().parents[1] / "bench" / "memory_budget.py"
 
 pytestmark = pytest.mark.slow  # traces whole training steps
 
+
 @pytest.fixture(scope="module")
 def mb():
     spec = importlib.util.spec_from_file_location("memory_budget", _PATH)
@@ -71,7 +72,7 @@ def test_autocast_emulation_casts_like_cpu_autocast(mb):
         _, model = mb.build_task_model(config, device)
         seen = []
         for module in model.modules():
-            module.register_forward_hook(lambda m, i, o: seen.append((type(m).__name__, o.dtype)))
+            module.register_forward_hook(lambda m, i, o, seen=seen: seen.append((type(m).__name__, o.dtype)))
         with autocast():
             model(torch.rand(2, 1, 32, 32, device=device))
         dtypes[device] = seen

@@ -18,7 +18,9 @@ def code_lines(name: str) -> list[str]:
     lines = []
     for cell in nb["cells"]:
         if cell["cell_type"] == "code" and "parameters" not in cell["metadata"].get("tags", []):
-            lines += [s.strip() for s in "".join(cell["source"]).splitlines() if s.strip() and not s.strip().startswith("#")]
+            lines += [
+                s.strip() for s in "".join(cell["source"]).splitlines() if s.strip() and not s.strip().startswith("#")
+            ]
     return lines
 
 

@@ -34,22 +34,50 @@ def test_notebook_is_stored_clean_with_profile_and_data_parameters(path):
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("smoke")
-    env = dict(os.environ, COLORIZE_DATA_DIR=str(root / "data"), COLORIZE_REPORTS_DIR=str(root / "reports"),
-               MPLBACKEND="Agg")
+    env = dict(
+        os.environ, COLORIZE_DATA_DIR=str(root / "data"), COLORIZE_REPORTS_DIR=str(root / "reports"), MPLBACKEND="Agg"
+    )
     executed = root / "executed"
     executed.mkdir()
     for path in NOTEBOOKS:
         out = executed / path.name
-        proc = subprocess.run([sys.executable, "-m", "papermill", str(path), str(out), "-k", "python3",
-                               "--cwd", str(NOTEBOOKS_DIR), "--no-progress-bar", "-p", "profile", "smoke",
-                               "-p", "data", "bundled"], env=env, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "papermill",
+                str(path),
+                str(out),
+                "-k",
+                "python3",
+                "--cwd",
+                str(NOTEBOOKS_DIR),
+                "--no-progress-bar",
+                "-p",
+                "profile",
+                "smoke",
+                "-p",
+                "data",
+                "bundled",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert proc.returncode == 0, f"{path.name} failed:\n{proc.stderr[-3000:]}"
     return root
 
 
 def test_smoke_run_writes_table1_with_gray_row_and_paper_figures(smoke_run):
     table1 = pd.read_csv(smoke_run / "reports" / "tables" / "table1.csv")
-    assert table1["model"].tolist() == ["CNN baseline", "U-Net RGB", "U-Net LAB", "U-Net classification", "Gray (a=b=0)"]
+    assert table1["model"].tolist() == [
+        "CNN baseline",
+        "U-Net RGB",
+        "U-Net LAB",
+        "U-Net classification",
+        "Gray (a=b=0)",
+    ]
     assert table1["paper_psnr_db"].tolist()[:4] == [11.2, 13.5, 19.0, 18.2]
     assert table1["psnr_db"].notna().all() and (table1["psnr_db"] > 0).all()
     gray = table1.iloc[-1]
@@ -80,10 +108,17 @@ def test_smoke_run_writes_every_experiments_results(smoke_run):
 def test_smoke_run_writes_figures_and_run_info(smoke_run):
     reports = smoke_run / "reports"
     figures = {p.name for p in (reports / "figures").glob("*.png")}
-    for name in ("01_samples.png", "01_ab_histogram.png", "05_classification_psnr_histogram.png",
-                 "05_classification_ce.png", "05_classification_temperature.png",
-                 "05_classification_field_samples.png", "06_alpha_ablation_psnr.png", "08_four_models.png",
-                 "08_colorize_demo.png"):
+    for name in (
+        "01_samples.png",
+        "01_ab_histogram.png",
+        "05_classification_psnr_histogram.png",
+        "05_classification_ce.png",
+        "05_classification_temperature.png",
+        "05_classification_field_samples.png",
+        "06_alpha_ablation_psnr.png",
+        "08_four_models.png",
+        "08_colorize_demo.png",
+    ):
         assert name in figures
     infos = [json.loads(p.read_text()) for p in (reports / "runs").glob("*.run.json")]
     assert sorted(i["notebook"] for i in infos) == [p.stem for p in NOTEBOOKS]

@@ -1,7 +1,6 @@
 import hashlib
 import json
 
-import pandas as pd
 import torch
 
 from colorize_lib import reports, runtime
@@ -21,8 +20,16 @@ def test_run_info_pins_the_report_to_its_inputs(tmp_path, monkeypatch):
     monkeypatch.setattr(runtime, "_STARTED", None)
     runtime.setup(3)
     images = image_set(tmp_path)
-    path = reports.write_run_info("02_baseline_cnn", "smoke", "bundled", "cpu (2 cores)", tmp_path / "runs",
-                                  images=images, seeds=[3, 3, 4], show=False)
+    path = reports.write_run_info(
+        "02_baseline_cnn",
+        "smoke",
+        "bundled",
+        "cpu (2 cores)",
+        tmp_path / "runs",
+        images=images,
+        seeds=[3, 3, 4],
+        show=False,
+    )
     info = json.loads(path.read_text())
     expected_sha = hashlib.sha256((images.cache_dir / "manifest.csv").read_bytes()).hexdigest()
     assert info["manifest_sha256"] == expected_sha
@@ -57,8 +64,16 @@ def test_index_shows_a_provenance_table_per_notebook(tmp_path, monkeypatch):
     monkeypatch.setattr(runtime, "_STARTED", None)
     runtime.setup(0)
     for name in ("01_data", "02_baseline_cnn"):
-        reports.write_run_info(name, "smoke", "bundled", "cpu (2 cores)", tmp_path / "runs",
-                               images=image_set(tmp_path / name), seeds=0, show=False)
+        reports.write_run_info(
+            name,
+            "smoke",
+            "bundled",
+            "cpu (2 cores)",
+            tmp_path / "runs",
+            images=image_set(tmp_path / name),
+            seeds=0,
+            show=False,
+        )
         (tmp_path / f"{name}.html").write_text("<html></html>")
     page = reports.build_index(tmp_path).read_text()
     assert page.count('class="dataframe provenance"') == 2

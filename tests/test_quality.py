@@ -9,7 +9,14 @@ from skimage.transform import resize
 from colorize_lib.color import rgb_to_lab
 from colorize_lib.metrics import colorfulness, gray_prediction, psnr
 from colorize_lib.quality import (
-    AUC_MAX_THRESHOLD, METRIC_NAMES, ab_auc, ciede2000, colorfulness_gap, delta_e00, image_metrics, ssim,
+    AUC_MAX_THRESHOLD,
+    METRIC_NAMES,
+    ab_auc,
+    ciede2000,
+    colorfulness_gap,
+    delta_e00,
+    image_metrics,
+    ssim,
 )
 
 
@@ -77,8 +84,11 @@ def test_delta_e_matches_skimage_on_random_colours_including_neutrals():
 
 def test_ciede2000_matches_skimage_per_pixel_over_all_hues_and_neutrals():
     g = torch.Generator().manual_seed(11)
-    lab = [torch.rand(3, 20, 20, generator=g, dtype=torch.float64) * torch.tensor([100.0, 256, 256]).view(3, 1, 1)
-           - torch.tensor([0.0, 128, 128]).view(3, 1, 1) for _ in range(2)]
+    lab = [
+        torch.rand(3, 20, 20, generator=g, dtype=torch.float64) * torch.tensor([100.0, 256, 256]).view(3, 1, 1)
+        - torch.tensor([0.0, 128, 128]).view(3, 1, 1)
+        for _ in range(2)
+    ]
     lab[0][1:, :3] = 0  # exactly neutral pixels on one side, and on both
     lab[1][1:, 2:5] = 0
     ref = deltaE_ciede2000(lab[0].permute(1, 2, 0).numpy(), lab[1].permute(1, 2, 0).numpy(), channel_axis=-1)

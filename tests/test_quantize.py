@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from colorize_lib.color import rgb_to_lab
-from colorize_lib.quantize import ABGrid, PAPER_N_BINS
+from colorize_lib.quantize import PAPER_N_BINS, ABGrid
 
 
 def test_paper_grid_has_676_bins_with_paper_centres():
@@ -72,8 +72,12 @@ def test_in_gamut_grid_keeps_the_bins_srgb_reaches():
     # coarser than, and independent in rounding from, the one the kept set was built from).
     e = torch.arange(256, dtype=torch.float64) / 255
     u, w = (t.reshape(-1) for t in torch.meshgrid(e, e, indexing="ij"))
-    faces = [torch.stack(p) for level in (0.0, 1.0) for k in [torch.full_like(u, level)]
-             for p in ((k, u, w), (u, k, w), (u, w, k))]
+    faces = [
+        torch.stack(p)
+        for level in (0.0, 1.0)
+        for k in [torch.full_like(u, level)]
+        for p in ((k, u, w), (u, k, w), (u, w, k))
+    ]
     assert torch.equal(_bins_hit(grid, torch.cat(faces, dim=1)), grid.kept)
 
 

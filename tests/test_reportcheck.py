@@ -3,13 +3,15 @@
 from pathlib import Path
 
 import pytest
+from reportpages import executed_notebook
 
 from colorize_lib.htmlreport import render
 from colorize_lib.reportcheck import CHROMIUM, main
-from reportpages import executed_notebook
 
-pytestmark = [pytest.mark.slow,  # starts a browser
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed")]
+pytestmark = [
+    pytest.mark.slow,  # starts a browser
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed"),
+]
 
 
 @pytest.fixture
@@ -26,10 +28,14 @@ def test_clean_report_passes_and_is_photographed(reports, capsys):
 
 BROKEN = {
     "10_image": ('<img src="figures/missing.png">', "broken image: figures/missing.png"),
-    "11_script": ('<script src="http://example.invalid/mathjax.js"></script>',
-                  "request to a non-local URL: http://example.invalid"),
-    "12_css": ('<link rel="stylesheet" href="https://example.invalid/x.css">',
-               "request to a non-local URL: https://example.invalid"),
+    "11_script": (
+        '<script src="http://example.invalid/mathjax.js"></script>',
+        "request to a non-local URL: http://example.invalid",
+    ),
+    "12_css": (
+        '<link rel="stylesheet" href="https://example.invalid/x.css">',
+        "request to a non-local URL: https://example.invalid",
+    ),
     "13_console": ("<script>console.error('plot failed')</script>", "console error: plot failed"),
     "14_exception": ("<script>notDefinedAnywhere()</script>", "uncaught exception: ReferenceError"),
 }

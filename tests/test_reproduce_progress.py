@@ -37,8 +37,14 @@ def _make_env(root, **env) -> dict:
 
 def _start_make(root, **env) -> subprocess.Popen:
     # Its own process group, as a terminal gives it: Ctrl-C reaches make and everything it started.
-    return subprocess.Popen(_make_command(root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=_make_env(root, **env), start_new_session=True)
+    return subprocess.Popen(
+        _make_command(root),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_make_env(root, **env),
+        start_new_session=True,
+    )
 
 
 def _read_lines(proc: subprocess.Popen) -> queue.Queue:
@@ -66,8 +72,9 @@ def _collect(lines: queue.Queue, until: str | None, deadline_s: float) -> list[t
         got.append(item)
         if until is not None and until in item[1]:
             return got
-    raise AssertionError(f"no {until or 'end of output'!r} within {deadline_s} s; output so far:\n"
-                         + "\n".join(t for _, t in got[-40:]))
+    raise AssertionError(
+        f"no {until or 'end of output'!r} within {deadline_s} s; output so far:\n" + "\n".join(t for _, t in got[-40:])
+    )
 
 
 def _processes_using(data_dir) -> list[psutil.Process]:
@@ -98,9 +105,11 @@ def runs(tmp_path_factory):
     left_running = _processes_using(root / "data")
     mtimes = {p.name: p.stat().st_mtime_ns for p in executed.glob("*.ipynb")}
     interrupted_state = dict(
-        rc=first.returncode, left_running=[p.cmdline() for p in left_running],
+        rc=first.returncode,
+        left_running=[p.cmdline() for p in left_running],
         files=sorted(p.name for p in (root / "reports").rglob("*") if p.is_file()),
-        checkpoints=sorted(p.name for p in (root / "data" / "checkpoints").rglob("*.pt")))
+        checkpoints=sorted(p.name for p in (root / "data" / "checkpoints").rglob("*.pt")),
+    )
 
     second = subprocess.run(_make_command(root), capture_output=True, text=True, timeout=900, env=_make_env(root))
     return dict(root=root, first=before, interrupted=interrupted_state, mtimes=mtimes, second=second)
@@ -145,7 +154,7 @@ def test_rerun_skips_finished_notebooks_resumes_training_and_completes(runs):
     assert "04_unet_lab │ unet_lab epoch 1/2  train" not in out
     assert re.search(r"^\[8/8\] 08_summary ·", out, re.MULTILINE)
     # Table 1 and where the reports are, at the end.
-    table = out[out.index("Table 1"):]
+    table = out[out.index("Table 1") :]
     for model in ("CNN baseline", "U-Net RGB", "U-Net LAB", "U-Net classification", "Gray (a=b=0)"):
         assert model in table
     assert f"reports: {(root / 'reports' / 'index.html').resolve()}" in table
@@ -156,11 +165,18 @@ def test_executed_notebooks_keep_one_final_line_per_progress_bar(runs):
     executed = runs["root"] / "reports" / "notebooks"
     for name in ("02_baseline_cnn", "03_unet_rgb"):  # run with progress lines from the first step
         nb = json.loads((executed / f"{name}.ipynb").read_text())
-        bar_lines = [line for cell in nb["cells"] for o in cell.get("outputs", []) if o["output_type"] == "stream"
-                     for line in "".join(o["text"]).splitlines() if BAR_LINE.search(line)]
+        bar_lines = [
+            line
+            for cell in nb["cells"]
+            for o in cell.get("outputs", [])
+            if o["output_type"] == "stream"
+            for line in "".join(o["text"]).splitlines()
+            if BAR_LINE.search(line)
+        ]
         assert len(bar_lines) == 2 and all("2/2 steps (100%)" in line for line in bar_lines), bar_lines
         assert all("\r" not in line for line in bar_lines)
         # The log kept every refresh: without coalescing the notebook would hold these too.
-        refreshes = [line for line in (executed / f"{name}.ipynb.log").read_text().splitlines()
-                     if BAR_LINE.search(line)]
+        refreshes = [
+            line for line in (executed / f"{name}.ipynb.log").read_text().splitlines() if BAR_LINE.search(line)
+        ]
         assert len(refreshes) > len(bar_lines)

@@ -2,13 +2,13 @@ import math
 
 import nbformat
 import pandas as pd
-from nbformat.v4 import new_notebook
 import pytest
+from nbformat.v4 import new_notebook
 
 from colorize_lib import reports, rundiff
 
-
 pytestmark = pytest.mark.slow  # runs nbdime
+
 
 def test_compare_table_matches_rows_by_their_text_columns():
     old = pd.DataFrame(dict(model=["a", "b", "gray"], psnr_db=[20.0, 21.0, 19.0], seconds=[1.0, 2.0, 3.0]))
@@ -84,5 +84,7 @@ def test_a_verdict_that_changed_is_listed_under_its_claim():
     new = pd.DataFrame({"claim": ["LAB is best"], "ours": ["0.2 dB [-0.3, 0.7]"], "verdict": ["inconclusive"]})
     moved = compare_table(old, new)
     assert moved["row"].tolist() == ["LAB is best", "LAB is best"]
-    assert moved[["column", "old", "new"]].values.tolist() == [["ours", "1.0 dB [0.5, 1.5]", "0.2 dB [-0.3, 0.7]"],
-                                                               ["verdict", "held", "inconclusive"]]
+    assert moved[["column", "old", "new"]].values.tolist() == [
+        ["ours", "1.0 dB [0.5, 1.5]", "0.2 dB [-0.3, 0.7]"],
+        ["verdict", "held", "inconclusive"],
+    ]

@@ -1,7 +1,6 @@
 """The notebook runner's parts that need no kernel: stream splitting, estimates, the final summary."""
 
 import io
-import json
 
 import pandas as pd
 import pytest
@@ -21,8 +20,13 @@ def test_kernel_stream_logs_every_line_and_shows_epoch_lines_with_the_notebook_n
     stream.write("resuming unet_lab from x/last.pt after epoch 1/2\nother\n")
     stream.close()
     assert log.getvalue().splitlines() == [
-        "cpu (2 cores)", "unet_lab epoch 1/2  train 0.1", "unet_lab epoch 2/2: 1/4 steps",
-        "unet_lab epoch 2/2: 4/4 steps", "resuming unet_lab from x/last.pt after epoch 1/2", "other"]
+        "cpu (2 cores)",
+        "unet_lab epoch 1/2  train 0.1",
+        "unet_lab epoch 2/2: 1/4 steps",
+        "unet_lab epoch 2/2: 4/4 steps",
+        "resuming unet_lab from x/last.pt after epoch 1/2",
+        "other",
+    ]
     shown = capsys.readouterr().out.splitlines()
     assert shown == ["04_unet_lab │ " + line for line in log.getvalue().splitlines()[1:5]]
     assert seen == log.getvalue().splitlines()[1:5]
@@ -34,8 +38,11 @@ def test_work_follows_images_epochs_and_bins():
     assert 0 < smoke < cpu
     assert estimate.notebook_work("01_data", "cpu", "bundled", 10) == 0
     # Every profile fixes the crops per epoch (the paper's: 5,882 images), so the photo count does not matter.
-    assert estimate.notebook_work("04_unet_lab", "paper", "bundled", 200) == estimate.notebook_work(
-        "04_unet_lab", "paper", "bundled", 100) > 0
+    assert (
+        estimate.notebook_work("04_unet_lab", "paper", "bundled", 200)
+        == estimate.notebook_work("04_unet_lab", "paper", "bundled", 100)
+        > 0
+    )
     # More bins, more work: notebook 07's b = 5 classifier costs more than 05's b = 10 per image.
     assert estimate.notebook_work("05_classification", "cpu", "bundled", 10) > cpu
     # The training-budget runs are notebook 06's work too.
@@ -49,13 +56,15 @@ def test_recorded_times_are_used_and_calibrate_the_rest():
     recorded = {"a": {"seconds": slow, "work": 100.0}}
     assert estimate.expected_seconds(["a"], work, recorded) == slow
     assert estimate.expected_seconds(["b", "c"], work, recorded) == pytest.approx(
-        3 * (estimate.OVERHEAD_S + 200) + 3 * estimate.OVERHEAD_S)
+        3 * (estimate.OVERHEAD_S + 200) + 3 * estimate.OVERHEAD_S
+    )
 
 
 def test_timings_survive_a_round_trip_and_a_damaged_file(tmp_path):
     estimate.record_timing(tmp_path, "profile=cpu data=bundled", "02_baseline_cnn", 61.23, 0.5)
-    assert estimate.load_timings(tmp_path) == {"profile=cpu data=bundled": {"02_baseline_cnn": {"seconds": 61.2,
-                                                                                               "work": 0.5}}}
+    assert estimate.load_timings(tmp_path) == {
+        "profile=cpu data=bundled": {"02_baseline_cnn": {"seconds": 61.2, "work": 0.5}}
+    }
     (tmp_path / estimate.TIMINGS_FILE).write_text("{not json")
     assert estimate.load_timings(tmp_path) == {}
 
@@ -67,9 +76,15 @@ def test_train_images_come_from_notebook_01s_table(tmp_path):
     assert estimate.train_images(tmp_path) == 37
 
 
-@pytest.mark.parametrize("seconds, clock, about", [(5, "0:05", "under a minute left"), (372, "6:12", "about 7 min left"),
-                                                   (3723, "1:02:03", "about 63 min left"),
-                                                   (7200, "2:00:00", "about 2.0 h left")])
+@pytest.mark.parametrize(
+    "seconds, clock, about",
+    [
+        (5, "0:05", "under a minute left"),
+        (372, "6:12", "about 7 min left"),
+        (3723, "1:02:03", "about 63 min left"),
+        (7200, "2:00:00", "about 2.0 h left"),
+    ],
+)
 def test_durations_read_as_a_person_would_say_them(seconds, clock, about):
     assert estimate.clock(seconds) == clock and estimate.about(seconds) == about
 
@@ -84,9 +99,15 @@ def test_resume_command_names_profile_data_and_a_moved_reports_folder(tmp_path):
 
 def test_summary_prints_table1_and_the_index_path(tmp_path, capsys):
     (tmp_path / "tables").mkdir()
-    pd.DataFrame({"model": ["U-Net LAB", "Gray (a=b=0)"], "psnr_db": [22.5, 21.0], "gray_psnr_db": [21.0, 21.0],
-                  "delta_vs_gray_db": [1.5, 0.0], "paper_psnr_db": [19.0, None]}).to_csv(
-        tmp_path / "tables" / "table1.csv", index=False)
+    pd.DataFrame(
+        {
+            "model": ["U-Net LAB", "Gray (a=b=0)"],
+            "psnr_db": [22.5, 21.0],
+            "gray_psnr_db": [21.0, 21.0],
+            "delta_vs_gray_db": [1.5, 0.0],
+            "paper_psnr_db": [19.0, None],
+        }
+    ).to_csv(tmp_path / "tables" / "table1.csv", index=False)
     print_summary(tmp_path)
     out = capsys.readouterr().out
     assert "ours" in out and "Δ vs gray" in out and "paper" in out

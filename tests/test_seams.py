@@ -4,8 +4,8 @@ own targets back to the input, and a classifier can be read out another way."""
 import pytest
 import torch
 
-from colorize_lib.config import make_config
 from colorize_lib import crops
+from colorize_lib.config import make_config
 from colorize_lib.crops import CropSampler, view_names
 from colorize_lib.tasks import Task
 
@@ -27,8 +27,12 @@ def test_crops_are_a_function_of_seed_and_epoch():
 def test_view_names_name_the_views_in_their_order():
     # One photo whose quadrants have distinct flat colours: each corner view is that colour alone.
     image = torch.zeros(1, 3, 32, 32, dtype=torch.uint8)
-    colours = {"top-left": (255, 0, 0), "top-right": (0, 255, 0), "bottom-left": (0, 0, 255),
-               "bottom-right": (255, 255, 0)}
+    colours = {
+        "top-left": (255, 0, 0),
+        "top-right": (0, 255, 0),
+        "bottom-left": (0, 0, 255),
+        "bottom-right": (255, 255, 0),
+    }
     for name, colour in colours.items():
         rows = slice(0, 16) if name.startswith("top") else slice(16, 32)
         cols = slice(0, 16) if name.endswith("left") else slice(16, 32)

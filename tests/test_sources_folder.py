@@ -8,7 +8,6 @@ from colorize_lib import paths
 from colorize_lib.data import load_image_set
 from colorize_lib.sources.folder import folder_files, folder_slug
 
-
 FORMATS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF"}
 
 

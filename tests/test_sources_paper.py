@@ -13,7 +13,6 @@ from colorize_lib.data import load_image_set
 from colorize_lib.sources import paper
 from colorize_lib.sources.paper import count_paper_files, fetch_paper, paper_files
 
-
 pytestmark = pytest.mark.slow  # runs git against a local repository
 
 
@@ -99,8 +98,11 @@ def test_fetch_resumes_in_the_same_folder(origin, tmp_path):
 def test_short_count_is_a_clear_error(origin, tmp_path):
     repo, commit = origin
     dest = tmp_path / "paper"
-    with pytest.raises(RuntimeError, match=r"dataset holds 3 train/train_img_\*\.jpg and 2 test/val_img_\*\.jpg "
-                                           r"files, expected 5 and 2"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"dataset holds 3 train/train_img_\*\.jpg and 2 test/val_img_\*\.jpg "
+        r"files, expected 5 and 2",
+    ):
         fetch_paper(dest, f"file://{repo}", commit, expected_train=5, expected_test=2)
     with pytest.raises(RuntimeError, match="git .*fetch.* failed in"):
         fetch_paper(tmp_path / "other", f"file://{tmp_path / 'missing'}", commit, expected_train=3, expected_test=2)

@@ -84,8 +84,10 @@ class FakePexels:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def listing(self, ids: list[int], next_page: str | None) -> bytes:
-        photos = [{"id": i, "photographer": f"Photographer {i}", "src": {"large2x": f"{self.base}/img/{i}",
-                                                                        "tiny": "unused"}} for i in ids]
+        photos = [
+            {"id": i, "photographer": f"Photographer {i}", "src": {"large2x": f"{self.base}/img/{i}", "tiny": "unused"}}
+            for i in ids
+        ]
         return json.dumps({"page": 1, "per_page": 80, "photos": photos, "next_page": next_page}).encode()
 
     def api(self, h, query: dict, count: int):
@@ -106,8 +108,12 @@ class FakePexels:
             # next_page on another host: the client must build its own URL and keep the key local.
             body = self.listing([1, 2, 3, 4], "https://elsewhere.invalid/v1/curated/?page=2&per_page=80")
             self.resets["1"] = self.time.now + 60
-            return h.send(200, body, "application/json",
-                          {"X-Ratelimit-Remaining": "0", "X-Ratelimit-Reset": str(int(self.resets["1"]))})
+            return h.send(
+                200,
+                body,
+                "application/json",
+                {"X-Ratelimit-Remaining": "0", "X-Ratelimit-Reset": str(int(self.resets["1"]))},
+            )
         return h.send(200, self.listing([5, 6, 7, 8], None), "application/json", {"X-Ratelimit-Remaining": "10"})
 
     def image(self, h, pid: str, count: int):
@@ -139,8 +145,9 @@ def api(monkeypatch):
 
 
 def collect(fake: FakePexels, time: FakeTime, out: Path, n: int, **kwargs):
-    return collect_pexels(n, out, base_url=fake.base, sleep=time.sleep, clock=time.clock, backoff_s=0.5,
-                          timeout_s=5, **kwargs)
+    return collect_pexels(
+        n, out, base_url=fake.base, sleep=time.sleep, clock=time.clock, backoff_s=0.5, timeout_s=5, **kwargs
+    )
 
 
 def test_collects_validates_and_records(api, tmp_path):
@@ -196,8 +203,12 @@ def test_loads_like_a_folder_with_ids_in_the_cache_manifest(api, tmp_path):
     files = pexels_files(out)
     assert files.source == "pexels" and files.slug == "pexels"
     data = load_cached(files, 64, cache_root=tmp_path / "cache")
-    assert sorted(data.train_names + data.test_names) == ["pexels_1.jpg", "pexels_3.jpg", "pexels_5.jpg",
-                                                          "pexels_8.jpg"]
+    assert sorted(data.train_names + data.test_names) == [
+        "pexels_1.jpg",
+        "pexels_3.jpg",
+        "pexels_5.jpg",
+        "pexels_8.jpg",
+    ]
     rows = {r["file"]: r for r in read_manifest(data.cache_dir)}
     assert rows["pexels_5.jpg"]["pexels_id"] == "5" and rows["pexels_5.jpg"]["photographer"] == "Photographer 5"
 

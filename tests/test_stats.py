@@ -5,7 +5,13 @@ import pandas as pd
 import pytest
 
 from colorize_lib.stats import (
-    bootstrap, format_interval, mean_ci, paired_diff_ci, per_photo, photo_of, with_intervals,
+    bootstrap,
+    format_interval,
+    mean_ci,
+    paired_diff_ci,
+    per_photo,
+    photo_of,
+    with_intervals,
 )
 
 VIEWS = ["whole", "top-left", "bottom-left", "top-right", "bottom-right"]

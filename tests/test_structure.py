@@ -43,7 +43,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(m)
         for n in sorted(graph[m]):
             if state.get(n) == 1:
-                return path[path.index(n):] + [n]
+                return path[path.index(n) :] + [n]
             if n not in state and (cycle := visit(n)):
                 return cycle
         state[m] = 2
@@ -69,8 +69,13 @@ def test_no_import_cycle_in_colorize_lib():
 
 def test_the_data_layer_reads_like_the_pipeline():
     graph = import_graph()
-    order = ["colorize_lib.sources", "colorize_lib.validate", "colorize_lib.split", "colorize_lib.cache",
-             "colorize_lib.data"]
+    order = [
+        "colorize_lib.sources",
+        "colorize_lib.validate",
+        "colorize_lib.split",
+        "colorize_lib.cache",
+        "colorize_lib.data",
+    ]
     for i, later in enumerate(order):
-        for earlier in order[i + 1:]:
+        for earlier in order[i + 1 :]:
             assert earlier not in graph[later], f"{later} imports {earlier}: the arrows must point down the pipeline"

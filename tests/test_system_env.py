@@ -20,13 +20,22 @@ pytestmark = pytest.mark.slow
 
 # What the GPU machine's Python brings (FACTS §7), with their dependencies.
 MACHINE_PACKAGES = ["torch", "torchvision", "numpy", "pandas", "matplotlib", "scikit-image", "pillow", "tqdm"]
-PYTHON_VERSION = "%d.%d" % sys.version_info[:2]
+PYTHON_VERSION = "{}.{}".format(*sys.version_info[:2])
 
 
 def outside_env(**extra):
     """os.environ without an outer make's variables (MAKEFLAGS carries its command line) or Python setup."""
-    drop = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV", "PYTHONPATH",
-            "PYTHONHOME", "ENV"}
+    drop = {
+        "MAKEFLAGS",
+        "MFLAGS",
+        "MAKELEVEL",
+        "VIRTUAL_ENV",
+        "CONDA_PREFIX",
+        "CONDA_DEFAULT_ENV",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "ENV",
+    }
     return {**{k: v for k, v in os.environ.items() if k not in drop}, **extra}
 
 
@@ -70,9 +79,21 @@ def wheelhouse(request):
     if carried.is_dir() and not wheelhouse_gaps(carried, PYTHON_VERSION, sorted(WHEELHOUSE_MODULES.values())):
         return carried
     root = Path(request.config.cache.mkdir("wheelhouse"))
-    proc = subprocess.run(["make", "-C", str(PROJECT_ROOT), "wheelhouse", f"PYTHON_VERSION={PYTHON_VERSION}",
-                           f"PYTHON={sys.executable}", f"WHEELHOUSE={root}"],
-                          env=outside_env(), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            "make",
+            "-C",
+            str(PROJECT_ROOT),
+            "wheelhouse",
+            f"PYTHON_VERSION={PYTHON_VERSION}",
+            f"PYTHON={sys.executable}",
+            f"WHEELHOUSE={root}",
+        ],
+        env=outside_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"wheelhouse {root}/py{PYTHON_VERSION}:" in proc.stdout
     return root / f"py{PYTHON_VERSION}"
@@ -83,16 +104,29 @@ def machine(tmp_path_factory):
     """A copy of the checkout and a venv whose only packages are MACHINE_PACKAGES (symlinked from ours)."""
     root = tmp_path_factory.mktemp("system-env")
     repo = root / "repo"
-    shutil.copytree(PROJECT_ROOT, repo, symlinks=True, ignore=shutil.ignore_patterns(
-        ".git", ".venv", ".wheelhouse", ".pytest_cache", "__pycache__", "data", "reports", "build", "*.egg-info"))
+    shutil.copytree(
+        PROJECT_ROOT,
+        repo,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", ".wheelhouse", ".pytest_cache", "__pycache__", "data", "reports", "build", "*.egg-info"
+        ),
+    )
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     link_packages(distribution_closure(MACHINE_PACKAGES), root / "machine-site")
-    site = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     (site / "machine-packages.pth").write_text(f"{root / 'machine-site'}\n")
-    env = outside_env(PATH=f"{venv / 'bin'}:{os.environ['PATH']}", COLORIZE_DATA_DIR=str(root / "data"),
-                      MPLBACKEND="Agg")
+    env = outside_env(
+        PATH=f"{venv / 'bin'}:{os.environ['PATH']}", COLORIZE_DATA_DIR=str(root / "data"), MPLBACKEND="Agg"
+    )
     return repo, venv, env
 
 
@@ -122,7 +156,8 @@ def test_system_env_reproduces_with_the_wheelhouse_installed_offline(machine, wh
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert f"ENV=system: {venv / 'bin' / 'python3'}" in proc.stdout
     assert sorted(p.name for p in reports.glob("*.html")) == sorted(
-        [p.stem + ".html" for p in (repo / "notebooks").glob("[0-9][0-9]_*.ipynb")] + ["index.html"])
+        [p.stem + ".html" for p in (repo / "notebooks").glob("[0-9][0-9]_*.ipynb")] + ["index.html"]
+    )
     assert (reports / "tables" / "table1.csv").stat().st_size > 0
     # Nothing went into the venv itself, and no .venv was made.
     assert not (repo / ".venv").exists()

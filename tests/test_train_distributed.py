@@ -43,11 +43,25 @@ def test_two_processes_match_one_process(tmp_path, experiment):
     env = dict(os.environ, OMP_NUM_THREADS="1")  # torchrun's per-process default; same for the reference
     train = ["-m", "colorize_lib.train", str(config_path), "--run-dir"]
 
-    one = subprocess.run([sys.executable, *train, str(tmp_path / "one")], env=env, capture_output=True, text=True,
-                         timeout=120)
+    one = subprocess.run(
+        [sys.executable, *train, str(tmp_path / "one")], env=env, capture_output=True, text=True, timeout=120
+    )
     assert one.returncode == 0, one.stderr
-    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
-                          *train, str(tmp_path / "two")], env=env, capture_output=True, text=True, timeout=120)
+    two = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node=2",
+            *train,
+            str(tmp_path / "two"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert two.returncode == 0, two.stderr + two.stdout
     assert two.stdout.count(f"{experiment} epoch 1/3") == 1  # only rank 0 logs
     assert two.stdout.count("best test PSNR") == 1

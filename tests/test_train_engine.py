@@ -12,8 +12,8 @@ from colorize_lib.data import load_image_set
 from colorize_lib.runtime import configure_threads, usable_cores
 from colorize_lib.train import WALL_TIME_COLUMNS, fit, run_dir_for
 
-
 pytestmark = pytest.mark.slow  # trains models
+
 
 @pytest.fixture(scope="module")
 def data():
@@ -55,8 +55,16 @@ def test_same_seed_same_history_and_weights(tmp_path, data, experiment):
     first = fit(config, data, tmp_path / "a", log=quiet)
     second = fit(config, data, tmp_path / "b", log=quiet)
     keep = [c for c in first.history.columns if c not in WALL_TIME_COLUMNS]
-    assert list(first.history.columns) == ["epoch", "steps", "train_loss", "test_loss", "test_psnr", "test_psnr_pooled",
-                                           "seconds", "images_per_s"]
+    assert list(first.history.columns) == [
+        "epoch",
+        "steps",
+        "train_loss",
+        "test_loss",
+        "test_psnr",
+        "test_psnr_pooled",
+        "seconds",
+        "images_per_s",
+    ]
     assert first.history[keep].equals(second.history[keep])
     assert (first.history["images_per_s"] > 0).all() and (first.history["seconds"] > 0).all()
     assert_same_tensors(weights(tmp_path / "a" / "last.pt"), weights(tmp_path / "b" / "last.pt"))
@@ -125,7 +133,9 @@ def test_nan_loss_stops_with_epoch_and_step_and_keeps_last_good_checkpoint(tmp_p
         return value
 
     monkeypatch.setattr(colorize_lib.tasks.Task, "loss", loss)
-    with pytest.raises(FloatingPointError, match=r"loss is nan at epoch 2, step 1/2.*last good checkpoint is .*last\.pt"):
+    with pytest.raises(
+        FloatingPointError, match=r"loss is nan at epoch 2, step 1/2.*last good checkpoint is .*last\.pt"
+    ):
         fit(config, data, tmp_path, log=quiet)
     state = load_checkpoint(tmp_path / "last.pt", config)
     assert state["epoch"] == 1
@@ -140,8 +150,14 @@ def test_out_of_memory_names_batch_size_resolution_and_remedies(tmp_path, data, 
     with pytest.raises(torch.cuda.OutOfMemoryError) as error:
         fit(smoke(epochs=1), data, tmp_path, log=quiet)
     message = str(error.value)
-    for part in ("batch_size 4", "resolution 32x32", "smaller batch_size (e.g. 2)", "amp=True", "smaller profile",
-                 "Tried to allocate"):
+    for part in (
+        "batch_size 4",
+        "resolution 32x32",
+        "smaller batch_size (e.g. 2)",
+        "amp=True",
+        "smaller profile",
+        "Tried to allocate",
+    ):
         assert part in message
 
 

@@ -34,7 +34,9 @@ def test_killed_run_resumes_to_identical_weights(tmp_path):
         deadline = time.monotonic() + 60
         while not last.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert last.exists(), f"no checkpoint appeared; output:\n{proc.communicate()[0] if proc.poll() is not None else ''}"
+        assert last.exists(), (
+            f"no checkpoint appeared; output:\n{proc.communicate()[0] if proc.poll() is not None else ''}"
+        )
         time.sleep(0.15)  # about one and a half steps into epoch 2
         proc.send_signal(signal.SIGKILL)
     finally:

@@ -9,8 +9,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorize_lib.validate import (FileCheck, check_file, check_files, decode_rgb, list_images, mark_duplicates,
-                                   near_duplicate_groups, reason_code, saturation)
+from colorize_lib.validate import (
+    FileCheck,
+    check_file,
+    check_files,
+    decode_rgb,
+    list_images,
+    mark_duplicates,
+    near_duplicate_groups,
+    reason_code,
+    saturation,
+)
 
 
 def photo(seed: int, w: int = 64, h: int = 64) -> np.ndarray:
@@ -27,12 +36,12 @@ def save(path: Path, array: np.ndarray, **kwargs) -> Path:
 
 def png_bytes(width: int, height: int, bit_depth: int, colour_type: int, raw_rows: bytes) -> bytes:
     """A PNG written by hand, for layouts Pillow cannot write (16-bit RGB, bogus sizes)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw_rows))
-            + chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw_rows)) + chunk(b"IEND", b"")
 
 
 def code_of(path: Path, image_size: int = 32, **kwargs) -> str:
@@ -205,8 +214,9 @@ def test_parallel_checks_match_serial_ones(tmp_path):
     def summary(checks: list[FileCheck]) -> list:
         return [(c.name, c.final_reason, c.pixel_hash, None if c.array is None else c.array.tobytes()) for c in checks]
 
-    assert summary(list(check_files(paths, names, 32, workers=2))) == summary(list(check_files(paths, names, 32,
-                                                                                               workers=1)))
+    assert summary(list(check_files(paths, names, 32, workers=2))) == summary(
+        list(check_files(paths, names, 32, workers=1))
+    )
 
 
 def test_reason_code():

@@ -26,5 +26,11 @@ def bundled_files() -> SourceFiles:
 
     folder = Path(skimage.data.data_dir)
     files = sorted(BUNDLED_PHOTOS)
-    return SourceFiles(source="bundled", slug="bundled", root=folder, paths=[folder / f for f in files],
-                       names=[Path(f).stem for f in files], groups=[BUNDLED_PHOTOS[f] for f in files])
+    return SourceFiles(
+        source="bundled",
+        slug="bundled",
+        root=folder,
+        paths=[folder / f for f in files],
+        names=[Path(f).stem for f in files],
+        groups=[BUNDLED_PHOTOS[f] for f in files],
+    )

@@ -23,5 +23,6 @@ def folder_files(folder: Path, source: str | None = None) -> SourceFiles:
     folder = Path(folder).expanduser()
     paths = list_images(folder)
     names = [p.relative_to(folder).as_posix() for p in paths]
-    return SourceFiles(source=source or f"folder:{folder}", slug=folder_slug(folder), root=folder,
-                       paths=paths, names=names)
+    return SourceFiles(
+        source=source or f"folder:{folder}", slug=folder_slug(folder), root=folder, paths=paths, names=names
+    )

@@ -43,7 +43,8 @@ def _check_counts(dataset: Path, expected_train: int, expected_test: int) -> Non
     if n_train < expected_train or n_test < expected_test:
         raise RuntimeError(
             f"{dataset} holds {n_train} train/{TRAIN_PATTERN} and {n_test} test/{TEST_PATTERN} files, "
-            f"expected {expected_train} and {expected_test}; rerun fetch_paper() to resume the download")
+            f"expected {expected_train} and {expected_test}; rerun fetch_paper() to resume the download"
+        )
 
 
 def _head(dest: Path) -> str | None:
@@ -53,8 +54,13 @@ def _head(dest: Path) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def fetch_paper(dest: Path | None = None, repo_url: str = PAPER_REPO, commit: str = PAPER_COMMIT,
-                expected_train: int = PAPER_TRAIN, expected_test: int = PAPER_TEST) -> Path:
+def fetch_paper(
+    dest: Path | None = None,
+    repo_url: str = PAPER_REPO,
+    commit: str = PAPER_COMMIT,
+    expected_train: int = PAPER_TRAIN,
+    expected_test: int = PAPER_TEST,
+) -> Path:
     """Fetch `dataset/` of `repo_url` at `commit` into `dest` (default `paths.RAW_DIR / 'paper'`) and
     return `dest / 'dataset'`.
 
@@ -89,5 +95,12 @@ def paper_files(dataset: Path) -> SourceFiles:
     if not paths:
         raise FileNotFoundError(f"no {TRAIN_PATTERN} or {TEST_PATTERN} files under {dataset}; run fetch_paper()")
     names = [p.relative_to(dataset).as_posix() for p in paths]
-    return SourceFiles(source="paper", slug="paper", root=dataset, paths=paths, names=names, groups=list(names),
-                       splits=[n.split("/", 1)[0] for n in names])
+    return SourceFiles(
+        source="paper",
+        slug="paper",
+        root=dataset,
+        paths=paths,
+        names=names,
+        groups=list(names),
+        splits=[n.split("/", 1)[0] for n in names],
+    )

@@ -18,9 +18,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -58,8 +58,15 @@ class _Client:
     """HTTP GET with bounded retries: waits out 429s and exhausted rate limits, backs off on 5xx,
     connection errors and truncated bodies."""
 
-    def __init__(self, max_attempts: int, backoff_s: float, max_wait_s: float, timeout_s: float,
-                 sleep: Callable[[float], None], clock: Callable[[], float]):
+    def __init__(
+        self,
+        max_attempts: int,
+        backoff_s: float,
+        max_wait_s: float,
+        timeout_s: float,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+    ):
         self.max_attempts, self.backoff_s, self.max_wait_s = max_attempts, backoff_s, max_wait_s
         self.timeout_s, self.sleep, self.clock = timeout_s, sleep, clock
         self.not_before = 0.0  # clock time before which no API request may go out (rate limit spent)
@@ -67,8 +74,10 @@ class _Client:
     def _wait_until(self, when: float, url: str) -> None:
         wait = when - self.clock()
         if wait > self.max_wait_s:
-            raise PexelsError(f"rate limit reached for {url}; it resets at {time.ctime(when)}, "
-                              f"more than max_wait_s={self.max_wait_s:g} s away: rerun after that to resume")
+            raise PexelsError(
+                f"rate limit reached for {url}; it resets at {time.ctime(when)}, "
+                f"more than max_wait_s={self.max_wait_s:g} s away: rerun after that to resume"
+            )
         if wait > 0:
             self.sleep(wait)
 
@@ -87,10 +96,11 @@ class _Client:
             if api and self.not_before:
                 self._wait_until(self.not_before, url)
                 self.not_before = 0.0
-            backoff = self.backoff_s * 2 ** attempt
+            backoff = self.backoff_s * 2**attempt
             try:
-                with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
-                                            timeout=self.timeout_s) as response:
+                with urllib.request.urlopen(
+                    urllib.request.Request(url, headers=headers), timeout=self.timeout_s
+                ) as response:
                     body = response.read()
                     length = response.headers.get("Content-Length")
                     if length is not None and length.isdigit() and len(body) < int(length):
@@ -119,8 +129,10 @@ class _Client:
 def _api_key() -> str:
     key = os.environ.get(KEY_VARIABLE, "").strip()
     if not key:
-        raise PexelsError(f"environment variable {KEY_VARIABLE} is not set: put your Pexels API key there "
-                          "(https://www.pexels.com/api/) to collect photos; it is never stored")
+        raise PexelsError(
+            f"environment variable {KEY_VARIABLE} is not set: put your Pexels API key there "
+            "(https://www.pexels.com/api/) to collect photos; it is never stored"
+        )
     return key
 
 
@@ -177,11 +189,19 @@ def _page_number(next_page: str | None) -> int | None:
     return int(pages[0])
 
 
-def collect_pexels(n_photos: int, out_dir: Path | None = None, base_url: str = PEXELS_API,
-                   size: int = PHOTO_SIZE, min_saturation: float = MIN_SATURATION, max_attempts: int = 5,
-                   backoff_s: float = 1.0, max_wait_s: float = 3600.0, timeout_s: float = 30.0,
-                   sleep: Callable[[float], None] = time.sleep,
-                   clock: Callable[[], float] = time.time) -> CollectSummary:
+def collect_pexels(
+    n_photos: int,
+    out_dir: Path | None = None,
+    base_url: str = PEXELS_API,
+    size: int = PHOTO_SIZE,
+    min_saturation: float = MIN_SATURATION,
+    max_attempts: int = 5,
+    backoff_s: float = 1.0,
+    max_wait_s: float = 3600.0,
+    timeout_s: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
+) -> CollectSummary:
     """Save up to `n_photos` curated Pexels photos into `out_dir` (default `paths.RAW_DIR / 'pexels'`),
     resuming an earlier run there.
 
@@ -249,11 +269,16 @@ def pexels_files(folder: Path | None = None) -> SourceFiles:
     folder = Path(folder or paths.RAW_DIR / "pexels")
     manifest = folder / MANIFEST
     if not manifest.exists():
-        raise FileNotFoundError(f"no Pexels collection in {folder} ({MANIFEST} missing): run "
-                                f"colorize_lib.sources.pexels.collect_pexels(n_photos) with {KEY_VARIABLE} set")
+        raise FileNotFoundError(
+            f"no Pexels collection in {folder} ({MANIFEST} missing): run "
+            f"colorize_lib.sources.pexels.collect_pexels(n_photos) with {KEY_VARIABLE} set"
+        )
     files = folder_files(folder, source="pexels")
     files.slug = "pexels"
     by_file = {p["file"]: p for p in _load_manifest(manifest)["photos"].values()}
-    files.extra = {name: {"pexels_id": str(by_file[name]["id"]), "photographer": by_file[name]["photographer"]}
-                   for name in files.names if name in by_file}
+    files.extra = {
+        name: {"pexels_id": str(by_file[name]["id"]), "photographer": by_file[name]["photographer"]}
+        for name in files.names
+        if name in by_file
+    }
     return files
