@@ -33,8 +33,10 @@ def relative_l2(a: dict, b: dict) -> float:
     return float((num / den).sqrt())
 
 
-# The classifier's head is used in the loss, outside the DDP-wrapped forward: its gradients must still
-# be averaged over the processes (DDP's hooks fire on every parameter that receives a gradient).
+# Weights after 9 Adam steps: for U-Net LAB. The smoke classifier (width 4) has BatchNorm biases whose
+# gradient is rounding noise at some steps; Adam's first updates are about lr x sign(g), so those
+# elements part by a full step and the weights by ~6e-3 although every gradient agrees to 1e-6: its
+# head's synchronisation is checked on the gradients themselves (below), its history here.
 @pytest.mark.parametrize("experiment", ["unet_lab", "unet_classif"])
 def test_two_processes_match_one_process(tmp_path, experiment):
     # 3 epochs x 3 global batches of 8 crops (4 per process).
@@ -69,12 +71,67 @@ def test_two_processes_match_one_process(tmp_path, experiment):
     a = torch.load(tmp_path / "one" / "last.pt", weights_only=True)
     b = torch.load(tmp_path / "two" / "last.pt", weights_only=True)
     assert a["model"].keys() == b["model"].keys()  # a DDP checkpoint loads into a plain model
-    assert relative_l2(a["model"], b["model"]) < WEIGHTS_REL_L2
-    head = [k for k in a["model"] if k.startswith("out.")]  # the 1x1 head alone, a small share of the weights
-    assert relative_l2({k: a["model"][k] for k in head}, {k: b["model"][k] for k in head}) < WEIGHTS_REL_L2
+    if experiment == "unet_lab":
+        assert relative_l2(a["model"], b["model"]) < WEIGHTS_REL_L2
     for x, y in zip(a["history"], b["history"], strict=True):
         assert abs(x["test_psnr"] - y["test_psnr"]) < PSNR_DB
         assert abs(x["train_loss"] - y["train_loss"]) < LOSS_REL * x["train_loss"]
+
+
+ONE_STEP = """
+import sys, torch
+from colorize_lib import distributed
+from colorize_lib.config import make_config
+from colorize_lib.crops import CropSampler
+from colorize_lib.data import load_images
+from colorize_lib.train import build
+ctx, device = distributed.init(torch.device("cpu"))
+config = make_config("unet_classif", "smoke", batch_size=8, samples_per_epoch=8)
+data = load_images(config)
+model, task = build(config, data)
+model = distributed.sync_batchnorm(model, ctx, device)
+rgb = next(CropSampler(data.train, config.resolution, config.crop_scale, 8, config.seed).epoch(1, 8))
+local = distributed.shard(rgb, ctx)
+x, target = task.inputs_targets(local)
+ddp = distributed.wrap(model, ctx, device)  # kept alive: its hooks do the averaging during backward
+loss = task.loss(ddp(x), target)
+(loss * distributed.loss_scale(len(local), len(rgb), ctx) if ctx.active else loss).backward()
+if ctx.rank == 0:
+    torch.save({k: p.grad for k, p in model.named_parameters()}, sys.argv[1])
+"""
+
+
+def test_the_classifier_heads_gradients_are_averaged_over_processes(tmp_path):
+    # The head is used in the loss, outside the DDP-wrapped forward: its gradients must still be averaged
+    # (DDP's hooks fire on every parameter that receives a gradient). One step, every gradient compared.
+    # Without averaging (e.g. a DDP wrapper freed before backward) rank 0's gradients differ by ~1.5.
+    script = tmp_path / "one_step.py"
+    script.write_text(ONE_STEP)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    one = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "one.pt")], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert one.returncode == 0, one.stderr
+    two = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node=2",
+            str(script),
+            str(tmp_path / "two.pt"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert two.returncode == 0, two.stderr + two.stdout
+    a, b = torch.load(tmp_path / "one.pt"), torch.load(tmp_path / "two.pt")
+    assert a.keys() == b.keys() and {"out.weight", "out.bias"} <= a.keys()
+    for name in a:
+        assert relative_l2({name: a[name]}, {name: b[name]}) < 1e-4, name  # float32 sums in another order
 
 
 def test_shards_cover_the_global_batch_and_scaled_losses_average_to_its_mean():
