@@ -1,3 +1,5 @@
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -20,10 +22,17 @@ from colorize_lib.quality import (
 )
 
 
+@functools.cache
+def _resized(h: int, w: int) -> np.ndarray:
+    # Reading and antialiasing the three full-size photos is most of a test's time: once per size.
+    return np.stack(
+        [resize(getattr(data, name)(), (h, w), anti_aliasing=True) for name in ("astronaut", "chelsea", "coffee")]
+    )
+
+
 def _photos(h: int = 36, w: int = 44) -> torch.Tensor:
     """Three real photos, resized small: (3, 3, h, w) float64 in [0, 1]."""
-    imgs = [resize(getattr(data, name)(), (h, w), anti_aliasing=True) for name in ("astronaut", "chelsea", "coffee")]
-    return torch.tensor(np.stack(imgs)).permute(0, 3, 1, 2).clamp(0, 1)
+    return torch.tensor(_resized(h, w)).permute(0, 3, 1, 2).clamp(0, 1)
 
 
 def _predictions(truth: torch.Tensor) -> dict[str, torch.Tensor]:
