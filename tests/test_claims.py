@@ -242,7 +242,7 @@ def _views(values, photos=("p1", "p2", "p3", "p4")):
 
 
 def test_budget_verdicts_cover_held_not_held_and_missing_runs():
-    from colorize_lib.claims import HELD, NOT_HELD, NOT_TESTABLE, budget_verdicts
+    from colorize_lib.claims import HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, budget_verdicts
 
     tables = {
         ("baseline", "stated"): _views([11.0, 11.1, 11.3, 11.4]),  # contains 11.2
@@ -253,3 +253,5 @@ def test_budget_verdicts_cover_held_not_held_and_missing_runs():
     tables[("unet_rgb", "long")] = _views([23.0, 23.5, 24.0, 24.5])
     out = budget_verdicts(tables, "bundled")
     assert out["verdict"].iloc[2] == HELD and "not the authors' photos" in out["why"].iloc[2]
+    tables[("unet_rgb", "long")] = _views([22.0, 22.5, 23.5, 24.0])  # spans 22.92
+    assert budget_verdicts(tables, "paper")["verdict"].iloc[2] == INCONCLUSIVE
