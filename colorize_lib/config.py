@@ -195,53 +195,20 @@ def _check(ok: bool, name: str, value, expected: str) -> None:
 # An epoch is 5,882 images, the authors' training set, whatever the source: on their data that is one
 # pass as before, and on any other source the number of Adam steps stays the paper's (12 per epoch at
 # batch 512, 368 at batch 16).
+_PAPER_96 = dict(resolution=96, image_size=96, epochs=20, batch_size=512, alpha=0.7, samples_per_epoch=5882)
+_PAPER_512 = dict(resolution=512, image_size=512, width=52, batch_size=16, samples_per_epoch=5882)
 _PAPER = {
-    "baseline": dict(
-        model="baseline",
-        resolution=96,
-        image_size=96,
-        width=64,
-        epochs=20,
-        batch_size=512,
-        alpha=0.7,
-        samples_per_epoch=5882,
-    ),
-    "unet_rgb": dict(
-        model="unet_rgb",
-        resolution=96,
-        image_size=96,
-        width=49,
-        epochs=20,
-        batch_size=512,
-        alpha=0.7,
-        samples_per_epoch=5882,
-    ),
-    "unet_lab": dict(
-        model="unet_lab",
-        resolution=512,
-        image_size=512,
-        width=52,
-        epochs=15,
-        batch_size=16,
-        alpha=0.5,
-        samples_per_epoch=5882,
-    ),
-    "unet_classif": dict(
-        model="unet_classif",
-        loss="weighted_ce",
-        resolution=512,
-        image_size=512,
-        width=52,
-        epochs=20,
-        batch_size=16,
-        samples_per_epoch=5882,
-    ),
+    "baseline": dict(_PAPER_96, model="baseline", width=64),
+    "unet_rgb": dict(_PAPER_96, model="unet_rgb", width=49),
+    "unet_lab": dict(_PAPER_512, model="unet_lab", epochs=15, alpha=0.5),
+    "unet_classif": dict(_PAPER_512, model="unet_classif", loss="weighted_ce", epochs=20),
 }
 _PAPER["alpha_ablation"] = dict(_PAPER["unet_rgb"])
 _PAPER["bin_ablation"] = dict(_PAPER["unet_classif"])
 
 # CPU: the same models and losses at reduced width and resolution, trained on random crops so a
-# handful of photos yields many samples. Sized so the whole study fits in under an hour on 2 cores.
+# handful of photos yields many samples. Sized so the whole study, with its ablations and the budget and
+# field-classifier runs, fits in 45 minutes on 2 cores (bench/RESULTS.md has the measured time).
 _CPU_COMMON = dict(resolution=64, image_size=256, crop_scale=0.35, test_views=5, lr=1e-3)
 _CPU = {
     "baseline": dict(_PAPER["baseline"], **_CPU_COMMON, width=32, epochs=12, batch_size=32, samples_per_epoch=768),
