@@ -2,12 +2,11 @@
 notebook 02 trains on the rest (smoke profile, through papermill as `make reproduce` runs it)."""
 
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
+from papermill_run import run_notebook
 from PIL import Image
 from test_validate import photo, png_bytes
 
@@ -55,29 +54,14 @@ def test_bad_files_are_reported_and_the_rest_trains(tmp_path):
     expected = seed_folder(tmp_path / "photos")
     env = dict(os.environ, COLORIZE_DATA_DIR=str(tmp_path / "data"), COLORIZE_REPORTS_DIR=str(tmp_path / "reports"))
     for name in ("01_data", "02_baseline_cnn"):
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "papermill",
-                str(NOTEBOOKS_DIR / f"{name}.ipynb"),
-                str(tmp_path / f"{name}.ipynb"),
-                "-k",
-                "python3",
-                "--no-progress-bar",
-                "-p",
-                "profile",
-                "smoke",
-                "-p",
-                "data",
-                f"folder:{tmp_path / 'photos'}",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
+        run_notebook(
+            NOTEBOOKS_DIR / f"{name}.ipynb",
+            tmp_path / f"{name}.ipynb",
+            env,
             timeout=300,
+            profile="smoke",
+            data=f"folder:{tmp_path / 'photos'}",
         )
-        assert proc.returncode == 0, proc.stderr[-3000:]
     tables = tmp_path / "reports" / "tables"
     skipped = pd.read_csv(tables / "01_skipped.csv")
     assert dict(zip(skipped["file"], skipped["code"])) == expected

@@ -44,14 +44,10 @@ def assert_rel(a, b, rel=REL):
     assert float((a - b).abs().max()) <= rel * float(scale), (float((a - b).abs().max()), float(scale))
 
 
-# 105 pixels: chunks of 50 bins x {7, 13} pixels and a single chunk; none divide 105.
-@pytest.mark.parametrize("chunk_elements", [350, 650, 10**6])
-@pytest.mark.parametrize("channels_last", [False, True])
-def test_fused_loss_and_gradients_equal_full_logits(chunk_elements, channels_last):
-    features, weight, bias, target, class_w = problem()
-    if channels_last:
-        features = features.contiguous(memory_format=torch.channels_last)
-    want, want_grads = loss_and_grads(reference, features, weight, bias, target, class_w)
+def assert_fused_matches(reference_loss, features, weight, bias, target, class_w, chunk_elements):
+    """The fused loss equals `reference_loss` in value and in its gradients (features, weight, bias) to
+    REL; returns the fused gradients."""
+    want, want_grads = loss_and_grads(reference_loss, features, weight, bias, target, class_w)
     got, got_grads = loss_and_grads(
         lambda f, w, b, t, cw: fused_weighted_cross_entropy(f, w, b, t, cw, chunk_elements),
         features,
@@ -65,6 +61,17 @@ def test_fused_loss_and_gradients_equal_full_logits(chunk_elements, channels_las
     for g, w, name in zip(got_grads, want_grads, ("features", "weight", "bias")):
         assert g.shape == w.shape, name
         assert_rel(g, w)
+    return got_grads
+
+
+# 105 pixels: chunks of 50 bins x {7, 13} pixels and a single chunk; none divide 105.
+@pytest.mark.parametrize("chunk_elements", [350, 650, 10**6])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_fused_loss_and_gradients_equal_full_logits(chunk_elements, channels_last):
+    features, weight, bias, target, class_w = problem()
+    if channels_last:
+        features = features.contiguous(memory_format=torch.channels_last)
+    got_grads = assert_fused_matches(reference, features, weight, bias, target, class_w, chunk_elements)
     assert got_grads[0].is_contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
 
 
@@ -192,24 +199,12 @@ def soft_reference(features, weight, bias, target, class_w):
 @pytest.mark.parametrize("chunk_elements", [350, 10**6])
 def test_fused_soft_loss_and_gradients_equal_dense_reference(chunk_elements):
     features, weight, bias, target, class_w = soft_problem()
-    want, want_grads = loss_and_grads(soft_reference, features, weight, bias, target, class_w)
-    got, got_grads = loss_and_grads(
-        lambda f, w, b, t, cw: fused_weighted_cross_entropy(f, w, b, t, cw, chunk_elements),
-        features,
-        weight,
-        bias,
-        target,
-        class_w,
-    )
-    assert got.dtype == torch.float64
-    assert float(got.detach()) == pytest.approx(float(want.detach()), rel=REL)
-    for g, w in zip(got_grads, want_grads):
-        assert_rel(g, w)
+    assert_fused_matches(soft_reference, features, weight, bias, target, class_w, chunk_elements)
     # No grad mode (evaluation) gives the same loss.
     with torch.no_grad():
         assert float(
             fused_weighted_cross_entropy(features, weight, bias, target, class_w, chunk_elements)
-        ) == pytest.approx(float(want.detach()), rel=REL)
+        ) == pytest.approx(float(soft_reference(features, weight, bias, target, class_w)), rel=REL)
 
 
 def test_soft_target_with_all_mass_on_one_bin_is_the_hard_loss():

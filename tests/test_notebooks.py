@@ -2,12 +2,11 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import pandas as pd
 import papermill
 import pytest
+from papermill_run import run_notebook
 
 from colorize_lib.paths import NOTEBOOKS_DIR
 
@@ -41,31 +40,7 @@ def smoke_run(tmp_path_factory):
     executed.mkdir()
     for path in NOTEBOOKS:
         out = executed / path.name
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "papermill",
-                str(path),
-                str(out),
-                "-k",
-                "python3",
-                "--cwd",
-                str(NOTEBOOKS_DIR),
-                "--no-progress-bar",
-                "-p",
-                "profile",
-                "smoke",
-                "-p",
-                "data",
-                "bundled",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert proc.returncode == 0, f"{path.name} failed:\n{proc.stderr[-3000:]}"
+        run_notebook(path, out, env, timeout=600, cwd=NOTEBOOKS_DIR, profile="smoke", data="bundled")
     return root
 
 

@@ -37,34 +37,28 @@ def relative_l2(a: dict, b: dict) -> float:
 # gradient is rounding noise at some steps; Adam's first updates are about lr x sign(g), so those
 # elements part by a full step and the weights by ~6e-3 although every gradient agrees to 1e-6: its
 # head's synchronisation is checked on the gradients themselves (below), its history here.
+def run_one_and_two_processes(one_args: list[str], two_args: list[str]):
+    """Run `python ARGS` as one process, then under torchrun as two (--standalone); both must succeed."""
+    env = dict(os.environ, OMP_NUM_THREADS="1")  # torchrun's per-process default; same for the reference
+    done = []
+    for launcher, args in (
+        ([], one_args),
+        (["-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"], two_args),
+    ):
+        proc = subprocess.run([sys.executable, *launcher, *args], env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+        done.append(proc)
+    return done
+
+
 @pytest.mark.parametrize("experiment", ["unet_lab", "unet_classif"])
 def test_two_processes_match_one_process(tmp_path, experiment):
     # 3 epochs x 3 global batches of 8 crops (4 per process).
     config = make_config(experiment, "smoke", epochs=3, batch_size=8, samples_per_epoch=24)
     config_path = config.save(tmp_path / "config.json")
-    env = dict(os.environ, OMP_NUM_THREADS="1")  # torchrun's per-process default; same for the reference
     train = ["-m", "colorize_lib.train", str(config_path), "--run-dir"]
 
-    one = subprocess.run(
-        [sys.executable, *train, str(tmp_path / "one")], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert one.returncode == 0, one.stderr
-    two = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc-per-node=2",
-            *train,
-            str(tmp_path / "two"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert two.returncode == 0, two.stderr + two.stdout
+    _, two = run_one_and_two_processes([*train, str(tmp_path / "one")], [*train, str(tmp_path / "two")])
     assert two.stdout.count(f"{experiment} epoch 1/3") == 1  # only rank 0 logs
     assert two.stdout.count("best test PSNR") == 1
 
@@ -107,27 +101,7 @@ def test_the_classifier_heads_gradients_are_averaged_over_processes(tmp_path):
     # Without averaging (e.g. a DDP wrapper freed before backward) rank 0's gradients differ by ~1.5.
     script = tmp_path / "one_step.py"
     script.write_text(ONE_STEP)
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    one = subprocess.run(
-        [sys.executable, str(script), str(tmp_path / "one.pt")], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert one.returncode == 0, one.stderr
-    two = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc-per-node=2",
-            str(script),
-            str(tmp_path / "two.pt"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert two.returncode == 0, two.stderr + two.stdout
+    run_one_and_two_processes([str(script), str(tmp_path / "one.pt")], [str(script), str(tmp_path / "two.pt")])
     a, b = torch.load(tmp_path / "one.pt"), torch.load(tmp_path / "two.pt")
     assert a.keys() == b.keys() and {"out.weight", "out.bias"} <= a.keys()
     for name in a:
