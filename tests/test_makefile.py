@@ -1,10 +1,12 @@
 """The Makefile's promise: a failing notebook stops the run, names itself, and leaves nothing stale."""
 
+import os
 import subprocess
 
 import pytest
 
 from colorize_lib.paths import PROJECT_ROOT
+from colorize_lib.rundiff import changes_since_previous
 
 pytestmark = pytest.mark.slow  # runs make and papermill
 
@@ -21,3 +23,36 @@ def test_failing_notebook_stops_make_and_leaves_no_stale_output(tmp_path):
     assert not (reports / "notebooks" / "01_data.ipynb").exists()
     assert not list(reports.glob("*.html"))
     assert not (reports / "notebooks" / "02_baseline_cnn.ipynb.partial").exists()
+
+
+def test_make_diff_after_two_seeds_prints_the_numbers_that_moved(tmp_path):
+    # Notebook 02 (and 01, which it needs) with seed 0, then seed 1: a new seed reruns both and keeps the
+    # first run's results in previous/; `make diff` then prints the outputs' nbdiff and the moved numbers
+    # (the seed also draws the photo split, so 01's tables move too).
+    reports = tmp_path / "reports"
+    env = dict(os.environ, COLORIZE_DATA_DIR=str(tmp_path / "data"), MPLBACKEND="Agg")
+    target = reports / "notebooks" / "02_baseline_cnn.ipynb"
+
+    def make(*args):
+        cmd = ["make", "-C", str(PROJECT_ROOT), *args, "PROFILE=smoke", f"REPORTS={reports}"]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+
+    for seed in (0, 1):
+        run = make(str(target), f"SEED={seed}")
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    kept = reports / "previous" / "tables"
+    assert (kept / "02_baseline_cnn_history.csv").exists()
+
+    diff = make("diff")
+    assert diff.returncode == 0, diff.stderr[-3000:]
+    out = diff.stdout
+    assert "== 02_baseline_cnn: output differences (nbdiff -o)" in out
+    moved = out.split("== numbers that moved in the CSV tables", 1)[1].splitlines()[1:]
+    assert moved[0].split() == ["table", "row", "column", "old", "new", "delta"]
+    tables = {p.stem for p in (reports / "tables").glob("*.csv")}
+    assert len(moved) > 1 and all(line.split()[0] in tables for line in moved[1:41])
+    # What was printed is the head of the full comparison, which holds the results table's PSNR.
+    changes = changes_since_previous(reports)
+    psnr = changes[(changes["table"] == "02_baseline_cnn") & (changes["column"] == "psnr_db")]
+    assert not psnr.empty and (psnr["delta"].abs() > 0).all()
+    assert set(changes["table"]) >= {"02_baseline_cnn_history", "02_baseline_cnn_per_image"}
