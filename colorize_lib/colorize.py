@@ -35,7 +35,7 @@ from . import train
 from .color import lab_to_rgb, rgb_to_lab
 from .config import EXPERIMENTS, ExperimentConfig, make_config, notebook_of, study_configs
 from .files import atomic_path
-from .inference import colorize
+from .inference import colorize, eval_batch_size
 from .tasks import Task
 from .validate import ImageRejected, decode_rgb
 
@@ -110,21 +110,33 @@ def model_size(height: int, width: int, resolution: int) -> tuple[int, int]:
 
 
 @torch.no_grad()
-def colorize_photo(colorizer: Colorizer, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(colorized, gray) (H, W, 3) uint8 of a photo (H, W, 3) uint8; both keep the photo's L exactly up to
-    8-bit rounding and gamut clipping."""
+def predict_ab(colorizer: Colorizer, lum: torch.Tensor) -> torch.Tensor:
+    """The model's AB for luminance (N, 1, h, w), L in [0, 100], h and w multiples of 16: (N, 2, h, w),
+    run a training batch at a time (tiles of the training size fit as a training batch does)."""
+    gray = lab_to_rgb(torch.cat((lum, torch.zeros_like(lum).expand(-1, 2, -1, -1)), dim=1))  # the model reads only L
     cfg = colorizer.config
+    pred = colorize(colorizer.model, colorizer.task, gray, eval_batch_size(cfg), cfg.amp).rgb.cpu()
+    return rgb_to_lab(pred)[:, 1:]
+
+
+@torch.no_grad()
+def colorize_photo(colorizer: Colorizer, rgb: np.ndarray, side: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(colorized, gray) (H, W, 3) uint8 of a photo (H, W, 3) uint8; both keep the photo's L exactly up to
+    8-bit rounding and gamut clipping. The model sees the photo with its shorter side at `side` pixels
+    (default: the run's training resolution; bench/colorize_scale.py compares others and tiling)."""
     photo = (
         torch.from_numpy(np.require(rgb, requirements="W")).permute(2, 0, 1)[None].float().div_(255.0)
     )  # (1, 3, H, W)
     lum = rgb_to_lab(photo)[:, :1]  # (1, 1, H, W), L in [0, 100]
     del photo
-    h, w = model_size(*lum.shape[2:], cfg.resolution)
+    h, w = model_size(*lum.shape[2:], side or colorizer.config.resolution)
     small = F.interpolate(lum, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
-    gray_small = lab_to_rgb(torch.cat((small, torch.zeros(1, 2, h, w)), dim=1))  # the model reads only its L
-    pred = colorize(colorizer.model, colorizer.task, gray_small, 1, cfg.amp).rgb.cpu()
-    ab = rgb_to_lab(pred)[:, 1:]  # (1, 2, h, w)
-    ab = F.interpolate(ab, size=lum.shape[2:], mode="bilinear", align_corners=False)
+    ab = F.interpolate(predict_ab(colorizer, small), size=lum.shape[2:], mode="bilinear", align_corners=False)
+    return join_lab(lum, ab)
+
+
+def join_lab(lum: torch.Tensor, ab: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """(colorized, gray) uint8 photos from full-resolution L (1, 1, H, W) and AB (1, 2, H, W)."""
     colour = lab_to_rgb(torch.cat((lum, ab), dim=1))
     gray = lab_to_rgb(torch.cat((lum, torch.zeros_like(ab)), dim=1))
     return _to_uint8(colour), _to_uint8(gray)
