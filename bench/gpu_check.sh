@@ -9,7 +9,8 @@
 #      (the paper's shapes, two steps each), timed per notebook;
 #   3. bench/gpu_check.py: per-model images/s and peak memory against bench/memory_budget.py's
 #      estimate, U-Net LAB's share of bf16 peak, deterministic kernels vs cuDNN autotuning, and the
-#      projected wall time of the whole paper profile; then one summary.
+#      projected wall time of the whole paper profile; then one summary;
+#   4. bench/colorize_speed.py: photos/s colorizing a 1-megapixel photo with each paper-profile model.
 #
 #   bash bench/gpu_check.sh                  # on the GPU machine
 #   bash bench/gpu_check.sh --device cpu --tiny   # the same steps on CPU with smoke sizes (a test runs it)
@@ -49,3 +50,9 @@ echo "== rehearsal exit $status after $(( $(date +%s) - start )) s"
 
 COLORIZE_DATA_DIR=$WORK/data timeout 300 $PY bench/gpu_check.py --rehearsal-reports "$WORK/reports" \
     --rehearsal-status "$status" "$@"
+
+# Colorizing one's own photos on this device: a 1-megapixel photo per model (issue 9's throughput).
+speed_args=(--profile paper --rounds 2 --photos 2)
+[ $TINY = 1 ] && speed_args=(--profile smoke --side 96 --rounds 1 --photos 1)
+echo "== colorize speed: bench/colorize_speed.py ${speed_args[*]}"
+timeout 120 $PY bench/colorize_speed.py "${speed_args[@]}" || echo "colorize speed: exit $?"
