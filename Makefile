@@ -87,7 +87,7 @@ help:  ## list the targets
 	@echo "  make reproduce wall time (bundled data; from bench/RESULTS.md):"
 	@awk -F'|' '/^## Expected make reproduce wall time/ {on = 1; next} on && /^#/ {on = 0} \
 	  on && /^\|/ && !/---|profile/ {for (i = 2; i <= 4; i++) gsub(/^ +| +$$/, "", $$i); \
-	  printf "    PROFILE=%-6s %s on a 2-core CPU, %s on one GPU\n", $$2, $$3, $$4}' bench/RESULTS.md
+	  printf "    PROFILE=%-9s 2-core CPU: %s; one GPU: %s\n", $$2, $$3, $$4}' bench/RESULTS.md
 
 env: $(ENV_STAMP)  ## create .venv (unless an environment is active) and install the lock, or check ENV=system
 
