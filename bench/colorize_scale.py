@@ -23,8 +23,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from colorize_lib.color import rgb_to_lab
-from colorize_lib.colorize import SIDE_MULTIPLE, find_run, join_lab, load_run, predict_ab, read_photo
+from colorize_lib.colorize import SIDE_MULTIPLE, find_run, join_lab, load_run, luminance, predict_ab, read_photo
 from colorize_lib.colorize import colorize_photo as colorize_resized
 from colorize_lib.data import load_image_set
 from colorize_lib.metrics import psnr
@@ -33,11 +32,6 @@ from colorize_lib.runtime import configure_threads
 from colorize_lib.sources import resolve_source
 
 SCALES = (1, 2, 4)
-
-
-def luminance(rgb: np.ndarray) -> torch.Tensor:
-    photo = torch.from_numpy(np.require(rgb, requirements="CW")).permute(2, 0, 1)[None].float().div_(255.0)
-    return rgb_to_lab(photo)[:, :1]
 
 
 def colorize_tiled(colorizer, rgb: np.ndarray) -> np.ndarray:

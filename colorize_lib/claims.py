@@ -548,7 +548,7 @@ BUDGET_CLAIMS: tuple[Claim, ...] = (
         "contains",
         11.2,
         "dB",
-        params=dict(model="baseline", arm="stated"),
+        params=dict(model="baseline", arm="stated (paper)"),
     ),
     Claim(
         "budget_unet_rgb",
@@ -559,7 +559,7 @@ BUDGET_CLAIMS: tuple[Claim, ...] = (
         "contains",
         13.5,
         "dB",
-        params=dict(model="unet_rgb", arm="stated"),
+        params=dict(model="unet_rgb", arm="stated (paper)"),
     ),
     Claim(
         "budget_appendix",
@@ -578,8 +578,8 @@ BUDGET_CLAIMS: tuple[Claim, ...] = (
 def budget_verdicts(
     per_view: Mapping[tuple[str, str], pd.DataFrame], data: str, seed: int = 0, n_resamples: int = N_RESAMPLES
 ) -> pd.DataFrame:
-    """Verdicts of the training-budget experiment from per-view tables keyed by (model, arm), where arm is
-    'stated' or 'long'; mean of per-view PSNR with its interval over photos, judged as `judge()` judges."""
+    """Verdicts of the training-budget experiment from per-view tables keyed by (model, arm), arm as
+    `config.BUDGET_ARMS` names it; mean of per-view PSNR with its interval over photos, judged as `judge()` judges."""
     rows = []
     for claim in BUDGET_CLAIMS:
         model, arm = claim.params["model"], claim.params["arm"]

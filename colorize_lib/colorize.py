@@ -109,6 +109,12 @@ def model_size(height: int, width: int, resolution: int) -> tuple[int, int]:
     return side(height), side(width)
 
 
+def luminance(rgb: np.ndarray) -> torch.Tensor:
+    """CIELAB L of a photo (H, W, 3) uint8: (1, 1, H, W), in [0, 100]."""
+    photo = torch.from_numpy(np.require(rgb, requirements="CW")).permute(2, 0, 1)[None].float().div_(255.0)
+    return rgb_to_lab(photo)[:, :1]
+
+
 @torch.no_grad()
 def predict_ab(colorizer: Colorizer, lum: torch.Tensor) -> torch.Tensor:
     """The model's AB for luminance (N, 1, h, w), L in [0, 100], h and w multiples of 16: (N, 2, h, w),
@@ -124,11 +130,7 @@ def colorize_photo(colorizer: Colorizer, rgb: np.ndarray, side: int | None = Non
     """(colorized, gray) (H, W, 3) uint8 of a photo (H, W, 3) uint8; both keep the photo's L exactly up to
     8-bit rounding and gamut clipping. The model sees the photo with its shorter side at `side` pixels
     (default: the run's training resolution; bench/colorize_scale.py compares others and tiling)."""
-    photo = (
-        torch.from_numpy(np.require(rgb, requirements="W")).permute(2, 0, 1)[None].float().div_(255.0)
-    )  # (1, 3, H, W)
-    lum = rgb_to_lab(photo)[:, :1]  # (1, 1, H, W), L in [0, 100]
-    del photo
+    lum = luminance(rgb)
     h, w = model_size(*lum.shape[2:], side or colorizer.config.resolution)
     small = F.interpolate(lum, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
     ab = F.interpolate(predict_ab(colorizer, small), size=lum.shape[2:], mode="bilinear", align_corners=False)

@@ -245,8 +245,8 @@ def test_budget_verdicts_cover_held_not_held_and_missing_runs():
     from colorize_lib.claims import HELD, INCONCLUSIVE, NOT_HELD, NOT_TESTABLE, budget_verdicts
 
     tables = {
-        ("baseline", "stated"): _views([11.0, 11.1, 11.3, 11.4]),  # contains 11.2
-        ("unet_rgb", "stated"): _views([20.0, 20.5, 21.0, 21.5]),  # misses 13.5
+        ("baseline", "stated (paper)"): _views([11.0, 11.1, 11.3, 11.4]),  # contains 11.2
+        ("unet_rgb", "stated (paper)"): _views([20.0, 20.5, 21.0, 21.5]),  # misses 13.5
     }
     v = budget_verdicts(tables, "paper").set_index("claim")["verdict"].tolist()
     assert v == [HELD, NOT_HELD, NOT_TESTABLE]
@@ -255,3 +255,10 @@ def test_budget_verdicts_cover_held_not_held_and_missing_runs():
     assert out["verdict"].iloc[2] == HELD and "not the authors' photos" in out["why"].iloc[2]
     tables[("unet_rgb", "long")] = _views([22.0, 22.5, 23.5, 24.0])  # spans 22.92
     assert budget_verdicts(tables, "paper")["verdict"].iloc[2] == INCONCLUSIVE
+
+
+def test_budget_claims_name_arms_the_experiment_trains():
+    from colorize_lib.claims import BUDGET_CLAIMS
+    from colorize_lib.config import BUDGET_ARMS
+
+    assert {c.params["arm"] for c in BUDGET_CLAIMS} <= set(BUDGET_ARMS)
