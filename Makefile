@@ -1,5 +1,6 @@
 # The colorization study, end to end.
 #   make reproduce [PROFILE=smoke|cpu|paper|rehearsal] [DATA=bundled|paper|folder:PATH|pexels] [ENV=venv|system]
+#                  [SEED=N] [TEST_FRACTION=0.45]
 #   make test
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
@@ -8,6 +9,8 @@ SHELL := /bin/bash
 PROFILE ?= cpu
 DATA ?= bundled
 SEED ?= 0
+# Share of photo groups held out for test; empty: the profile's (0.25). E.g. 0.45 for 10 test photos of 23.
+TEST_FRACTION ?=
 REPORTS ?= reports
 # venv: .venv (or the active virtualenv/conda env) with the packages installed by make env.
 # system: the Python on PATH (or PYTHON=...) as it is, e.g. a GPU machine's own PyTorch; nothing installed.
@@ -81,6 +84,7 @@ export COLORIZE_REPORTS_DIR := $(abspath $(REPORTS))
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 	@echo "  variables: PROFILE=$(PROFILE) (smoke|cpu|paper|rehearsal)  DATA=$(DATA) (bundled|paper|folder:PATH|pexels)  SEED=$(SEED)"
+	@echo "             TEST_FRACTION=$(or $(TEST_FRACTION),(the profile's)) (share of photo groups held out for test)"
 	@echo "             ENV=$(ENV) (venv|system)  LOCK=$(LOCK) (auto|none|FILE)  REPORTS=$(REPORTS)"
 	@echo "             PYTHON=... (default: first of $(PYTHON_CANDIDATES) that runs; python3 with ENV=system)"
 	@echo "             PYTHON_VERSION=X.Y (make wheelhouse: the Python the wheels are for)"
@@ -164,17 +168,19 @@ reproduce: $(HTML) $(REPORTS)/index.html  ## run every notebook (PROFILE, DATA) 
 # When this make started, for the runner's "elapsed" and "left" (evaluated once: simply expanded).
 export COLORIZE_RUN_STARTED := $(shell date +%s)
 
-# Rewritten only when PROFILE, DATA or SEED change, so switching any reruns every notebook.
+# Rewritten only when PROFILE, DATA, SEED or TEST_FRACTION change, so switching any reruns every notebook.
+SETTINGS_LINE := PROFILE=$(PROFILE) DATA=$(DATA) SEED=$(SEED)$(if $(TEST_FRACTION), TEST_FRACTION=$(TEST_FRACTION))
 $(SETTINGS): FORCE
 	@mkdir -p $(dir $@)
-	@echo "PROFILE=$(PROFILE) DATA=$(DATA) SEED=$(SEED)" | cmp -s - $@ 2>/dev/null || echo "PROFILE=$(PROFILE) DATA=$(DATA) SEED=$(SEED)" > $@
+	@echo "$(SETTINGS_LINE)" | cmp -s - $@ 2>/dev/null || echo "$(SETTINGS_LINE)" > $@
 
 # colorize_lib.runner runs the notebook with papermill into NAME.ipynb.partial, streams its epoch lines
 # here and its whole output to NAME.ipynb.log, and renames the result to NAME.ipynb only when every cell
 # has run; a failed run is kept as NAME.failed.ipynb for reading. On Ctrl-C it stops the kernel and
 # leaves no partial file: the next make skips finished notebooks and training resumes from its last epoch.
 $(REPORTS)/notebooks/%.ipynb: notebooks/%.ipynb $(LIB) $(SETTINGS) | $(ENV_STAMP)
-	@$(PY) -m colorize_lib.runner run $< $@ --profile '$(PROFILE)' --data '$(DATA)' --seed $(SEED)
+	@$(PY) -m colorize_lib.runner run $< $@ --profile '$(PROFILE)' --data '$(DATA)' --seed $(SEED) \
+	  $(if $(TEST_FRACTION),--test-fraction $(TEST_FRACTION))
 
 # Offline HTML: code hidden, figures inlined, nothing fetched from the web (colorize_lib.htmlreport).
 $(REPORTS)/%.html: $(REPORTS)/notebooks/%.ipynb | $(ENV_STAMP)

@@ -3,11 +3,13 @@
 A cache folder `CACHE_DIR/<source-slug>-<image_size>/` holds
 - `images.npy`: every usable photo, (N, 3, S, S) uint8, in manifest order;
 - `manifest.csv`: one row per file: file, sha256 of its bytes, size, saturation, photo group,
-  split (train/test, empty when skipped), skip reason, and source extras (Pexels id, photographer);
+  split (train/val/test, empty when skipped), skip reason, and source extras (Pexels id, photographer);
 - `meta.json`, written last: the fingerprint of the inputs and settings it was built from.
 
 The cache is rebuilt when the file list, a file's size or mtime, or a validation setting changes;
-a new seed or test fraction only recomputes the split column. A build happens in a temporary
+a new seed, test fraction or validation fraction only recomputes the split column. The validation
+photos (`val`) are groups of the training side that choose the checkpoint (`split.validation_groups`);
+the test side is the same with or without them. A build happens in a temporary
 folder renamed into place when complete, so an interrupted build never looks like a cache.
 """
 
@@ -30,7 +32,7 @@ import torch
 from . import paths
 from .files import atomic_write_text
 from .sources import SourceFiles
-from .split import split_by_group
+from .split import split_by_group, validation_groups
 from .validate import (
     MAX_PIXELS,
     MIN_SATURATION,
@@ -45,7 +47,8 @@ from .validate import (
 
 @dataclass
 class ImageSet:
-    """Square uint8 photos (N, 3, S, S) per split, with their names."""
+    """Square uint8 photos (N, 3, S, S) per split, with their names and photo groups. `val` (validation)
+    is empty when the source has too few groups to spare some for choosing the checkpoint."""
 
     source: str
     train: torch.Tensor
@@ -54,10 +57,27 @@ class ImageSet:
     test_names: list[str]
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     cache_dir: Path | None = None  # the cache folder it was loaded from (holds manifest.csv)
+    val: torch.Tensor | None = None  # (M, 3, S, S) uint8; None or empty: no validation split
+    val_names: list[str] = field(default_factory=list)
+    groups: dict[str, str] = field(default_factory=dict)  # photo name -> photo group (the split's unit)
+
+    def __post_init__(self) -> None:
+        if self.val is None:
+            self.val = self.train[:0]
 
     def to(self, device: torch.device | str) -> "ImageSet":
         """A copy on `device` (like torch's `.to`, the original is left where it is)."""
-        return dataclasses.replace(self, train=self.train.to(device), test=self.test.to(device))
+        return dataclasses.replace(
+            self, train=self.train.to(device), test=self.test.to(device), val=self.val.to(device)
+        )
+
+    @property
+    def has_validation(self) -> bool:
+        return len(self.val_names) > 0
+
+    def group_of(self, name: str) -> str:
+        """The photo group of a photo (itself when no group is recorded)."""
+        return self.groups.get(name, name)
 
 
 CACHE_VERSION = 1  # bump when validation or resizing changes what a cache holds
@@ -93,6 +113,7 @@ def load_cached(
     seed: int = 0,
     test_fraction: float = 0.25,
     cache_root: Path | None = None,
+    val_fraction: float = 0.0,
     workers: int | None = None,
     min_saturation: float = MIN_SATURATION,
     max_pixels: int = MAX_PIXELS,
@@ -118,6 +139,8 @@ def load_cached(
     if upscale_small:  # only when set, so the fingerprint of existing caches stays the same
         settings["upscale_small"] = True
     split = None if files.splits is not None else dict(seed=seed, test_fraction=test_fraction)
+    if val_fraction:  # only when set, so the split of existing caches stays as it was
+        split = dict(split or {}, seed=seed, val_fraction=val_fraction)
     fingerprint = _fingerprint(files, settings)
     folder = cache_dir_for(files, image_size, cache_root, upscale_small)
     meta = _read_meta(folder)
@@ -142,7 +165,7 @@ def _assign_splits(files: SourceFiles, rows: list[dict], split: dict | None) -> 
     """Set each row's split: the source's own, or a seeded split of the photo groups. Groups cover
     every photo that passed the size-independent checks, so the split is the same at every size."""
     eligible = [r for r in rows if r["group"]]
-    if split is None:
+    if files.splits is not None:
         fixed = dict(zip(files.names, files.splits))
         sides = [fixed[r["file"]] for r in eligible]
     else:
@@ -157,6 +180,12 @@ def _assign_splits(files: SourceFiles, rows: list[dict], split: dict | None) -> 
         r["split"] = ""
     for r, side in zip(eligible, sides):
         r["split"] = "" if r["reason"] else side
+    if split and split.get("val_fraction"):
+        train = [r["group"] for r in rows if r["split"] == "train"]
+        val = validation_groups(train, split["seed"], split["val_fraction"])
+        for r in rows:
+            if r["split"] == "train" and r["group"] in val:
+                r["split"] = "val"
 
 
 def _check_usable(files: SourceFiles, rows: list[dict], image_size: int) -> None:
@@ -328,10 +357,19 @@ def _load(source: str, folder: Path) -> ImageSet:
             "delete the folder to rebuild it"
         )
     parts = {}
-    for side in ("train", "test"):
+    for side in ("train", "val", "test"):
         idx = [i for i, r in enumerate(kept) if r["split"] == side]
         parts[side] = (torch.from_numpy(np.ascontiguousarray(images[idx])), [kept[i]["file"] for i in idx])
     skipped = [(r["file"], r["reason"]) for r in rows if r["reason"]]
     return ImageSet(
-        source, parts["train"][0], parts["test"][0], parts["train"][1], parts["test"][1], skipped, cache_dir=folder
+        source,
+        parts["train"][0],
+        parts["test"][0],
+        parts["train"][1],
+        parts["test"][1],
+        skipped,
+        cache_dir=folder,
+        val=parts["val"][0],
+        val_names=parts["val"][1],
+        groups={r["file"]: r["group"] for r in kept},
     )

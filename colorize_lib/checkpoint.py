@@ -1,7 +1,8 @@
 """Checkpoints that load with `torch.load(weights_only=True)`, written atomically.
 
 A checkpoint is a dict of tensors and plain Python values: `model`, `optimizer` (state dicts),
-`rng` (see `capture_rng`), `epoch`, `history` (list of per-epoch dicts), `best_psnr`, `config`
+`rng` (see `capture_rng`), `epoch`, `history` (list of per-epoch dicts), `best_val_psnr`, `selected_by`
+(`validation` or `final epoch`), `photos` (fingerprint of the training and validation photos), `config`
 (the ExperimentConfig as a dict), `format`, and `class_weights` for the classifier.
 """
 

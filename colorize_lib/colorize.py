@@ -54,7 +54,7 @@ class Colorizer:
 
 
 def load_run(run_dir: str | Path, device: str = "auto") -> Colorizer:
-    """The best checkpoint of a run folder (data/checkpoints/<model>-<hash>/best.pt), loaded weights-only,
+    """The selected checkpoint of a run folder (data/checkpoints/<model>-<hash>/selected.pt), loaded weights-only,
     with its model and task rebuilt from the config saved in it (class weights too, for the classifier)."""
     run = train.load_run(Path(run_dir), device)
     return Colorizer(run.config, run.model, run.task, run.device, run.run_dir)
@@ -72,14 +72,14 @@ def config_named(name: str, profile: str, data: str = "bundled") -> ExperimentCo
 
 
 def find_run(name: str, profile: str, data: str = "bundled") -> Path:
-    """The run folder of a finished run (its best.pt exists); otherwise an error naming the notebook and
+    """The run folder of a finished run (its selected.pt exists); otherwise an error naming the notebook and
     the `make reproduce` that trains it."""
     config = config_named(name, profile, data)
     run_dir = train.run_dir_for(config)
-    if not (run_dir / "best.pt").is_file():
+    if not (run_dir / train.SELECTED).is_file():
         data_arg = "" if data == "bundled" else f" DATA={data}"
         raise FileNotFoundError(
-            f"no finished run of {name} for profile {profile!r} and data {data!r} ({run_dir} has no best.pt). "
+            f"no finished run of {name} for profile {profile!r} and data {data!r} ({run_dir} has no {train.SELECTED}). "
             f"It is trained by notebooks/{notebook_of(config.name)}.ipynb: run "
             f"`make reproduce PROFILE={profile}{data_arg}` first, or pass --run RUN_DIR"
         )
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="+", type=Path, help="image files or folders (searched recursively)")
     parser.add_argument("-o", "--out", type=Path, required=True, help="output folder (PNG files)")
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--run", type=Path, help="a run folder: data/checkpoints/<model>-<hash>/ with best.pt")
+    which.add_argument("--run", type=Path, help="a run folder: data/checkpoints/<model>-<hash>/ with selected.pt")
     which.add_argument("--experiment", help="a trained experiment by name, e.g. unet_lab or unet_classif-field")
     parser.add_argument("--profile", default="cpu", help="profile the experiment was trained with (default cpu)")
     parser.add_argument("--data", default="bundled", help="data source it was trained on (default bundled)")

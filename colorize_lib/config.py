@@ -59,6 +59,9 @@ class ExperimentConfig:
     crop_scale: float = 1.0  # smallest random crop side as a fraction of image_size (1 = whole photo)
     test_views: int = 1  # 1 = whole test photo; 5 adds the four corner crops at half size
     test_fraction: float = 0.25  # share of photo groups held out for test (sources without a split)
+    # Share of the training side's groups that choose the checkpoint (split.validation_groups: none where
+    # the training side has under 10 groups, e.g. the bundled photos, which report the final epoch).
+    val_fraction: float = 0.15
     upscale_small: bool = False  # photos smaller than image_size: upscale them (Lanczos) instead of skipping
     max_test_images: int = 0  # evaluate on the first N test photos only; 0 = all (the rehearsal uses a few)
     seed: int = 0
@@ -124,6 +127,7 @@ class ExperimentConfig:
         _check(0 < self.crop_scale <= 1, "crop_scale", self.crop_scale, "in (0, 1]")
         _check(self.test_views in (1, 5), "test_views", self.test_views, "1 or 5")
         _check(0 < self.test_fraction < 1, "test_fraction", self.test_fraction, "in (0, 1)")
+        _check(0 <= self.val_fraction < 1, "val_fraction", self.val_fraction, "in [0, 1) (0 = no validation split)")
         _check(self.max_test_images >= 0, "max_test_images", self.max_test_images, ">= 0 (0 = all)")
 
     @property
@@ -179,7 +183,7 @@ LABELS = ("name", "profile")
 RESUMABLE = ("device", "compile")
 # Settings added after runs were made: at their defaults they are left out of the identity, so a run
 # folder (keyed by its hash) made before they existed is still found; any other value is part of it.
-ADDED_LATER = ("bins", "targets", "prior_sigma", "soft_neighbours", "soft_sigma")
+ADDED_LATER = ("bins", "targets", "prior_sigma", "soft_neighbours", "soft_sigma", "val_fraction")
 
 
 def _default(name: str):

@@ -20,19 +20,29 @@ __all__ = ["ImageSet", "load_image_set", "load_images"]
 
 
 def load_image_set(
-    source: str, image_size: int, seed: int = 0, test_fraction: float = 0.25, upscale_small: bool = False
+    source: str,
+    image_size: int,
+    seed: int = 0,
+    test_fraction: float = 0.25,
+    upscale_small: bool = False,
+    val_fraction: float = 0.0,
 ) -> ImageSet:
     """Load a data source ('bundled', 'paper', 'pexels' or 'folder:PATH') as square uint8 photos of side
     `image_size`, every file validated, split by photo group (or the source's own split), cached on disk
     under `paths.CACHE_DIR`. Files left out are listed in `ImageSet.skipped` with the reason; photos
-    smaller than `image_size` are among them unless `upscale_small`."""
-    return load_cached(resolve_source(source), image_size, seed, test_fraction, upscale_small=upscale_small)
+    smaller than `image_size` are among them unless `upscale_small`. `val_fraction` > 0 carves a
+    validation split of groups from the training side where it has enough groups (`split.validation_groups`)."""
+    return load_cached(
+        resolve_source(source), image_size, seed, test_fraction, upscale_small=upscale_small, val_fraction=val_fraction
+    )
 
 
 def load_images(config) -> ImageSet:
     """The photos an `ExperimentConfig` trains and tests on: its source, size, split and, when
     `max_test_images` is set, only that many test photos (the rehearsal's short evaluation)."""
-    images = load_image_set(config.data, config.image_size, config.seed, config.test_fraction, config.upscale_small)
+    images = load_image_set(
+        config.data, config.image_size, config.seed, config.test_fraction, config.upscale_small, config.val_fraction
+    )
     if config.max_test_images:
         keep = config.max_test_images
         images = dataclasses.replace(images, test=images.test[:keep], test_names=images.test_names[:keep])

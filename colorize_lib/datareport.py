@@ -8,6 +8,7 @@ from .cache import ImageSet
 from .crops import test_views
 from .metrics import colorfulness, gray_prediction, psnr
 from .quantize import ABGrid
+from .split import VALIDATION_MIN_TRAIN_GROUPS
 from .validate import reason_code
 
 
@@ -25,21 +26,49 @@ def skipped_counts(image_set: ImageSet) -> pd.DataFrame:
 
 
 def split_summary(image_set: ImageSet) -> pd.DataFrame:
-    """Images per split: rows 'train' and 'test', column n_images."""
+    """Images and photo groups per split: rows 'train', 'val' (chooses the checkpoint; 0 when the training
+    side has too few groups to spare some) and 'test'; columns n_images, n_groups."""
+    sides = {"train": image_set.train_names, "val": image_set.val_names, "test": image_set.test_names}
     return pd.DataFrame(
-        {"split": ["train", "test"], "n_images": [len(image_set.train_names), len(image_set.test_names)]}
+        {
+            "split": list(sides),
+            "n_images": [len(names) for names in sides.values()],
+            "n_groups": [len({image_set.group_of(n) for n in names}) for names in sides.values()],
+        }
+    )
+
+
+def selection_rule(image_set: ImageSet) -> str:
+    """How every run of this data chooses the checkpoint the tables report, in one sentence."""
+    if image_set.has_validation:
+        return (
+            f"Checkpoints are chosen by validation PSNR on {len(image_set.val_names)} photos "
+            f"({len({image_set.group_of(n) for n in image_set.val_names})} groups) carved from the training side; "
+            "the test photos choose nothing."
+        )
+    return (
+        f"The training side has {len({image_set.group_of(n) for n in image_set.train_names})} photo groups, too few "
+        f"to spare a validation split (at least {VALIDATION_MIN_TRAIN_GROUPS} needed): every run reports its final "
+        "epoch; the test photos choose nothing."
     )
 
 
 def photo_table(images: ImageSet, resolution: int) -> pd.DataFrame:
-    """One row per photo: split, colourfulness and gray-baseline PSNR at `resolution` (whole photo)."""
+    """One row per photo: group, split, colourfulness and gray-baseline PSNR at `resolution` (whole photo)."""
     rows = []
-    for split, tensor, names in (("train", images.train, images.train_names), ("test", images.test, images.test_names)):
+    sides = (
+        ("train", images.train, images.train_names),
+        ("val", images.val, images.val_names),
+        ("test", images.test, images.test_names),
+    )
+    for split, tensor, names in sides:
         if not len(tensor):
             continue
         rgb = test_views(tensor.cpu(), resolution, 1)
         for name, c, g in zip(names, colorfulness(rgb), psnr(gray_prediction(rgb), rgb)):
-            rows.append(dict(photo=name, split=split, colorfulness=float(c), gray_psnr=float(g)))
+            rows.append(
+                dict(photo=name, group=images.group_of(name), split=split, colorfulness=float(c), gray_psnr=float(g))
+            )
     return pd.DataFrame(rows)
 
 

@@ -13,7 +13,7 @@ from .models import count_parameters
 from .quality import image_metrics
 from .quantize import ABGrid
 from .reference import MODEL_LABELS, PAPER_ALPHA_PSNR, PAPER_PSNR, PAPER_RESOLUTION
-from .stats import paired_diff_ci, with_intervals
+from .stats import paired_diff_ci, photo_of, with_intervals
 from .tasks import Task
 from .train import Run
 
@@ -27,21 +27,22 @@ def predict(run: Run, rgb: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def evaluate(run: Run, data: ImageSet) -> pd.DataFrame:
-    """One row per test view (`photo:view`): every metric of `quality.image_metrics` for the model and,
-    prefixed `gray_`, for the gray baseline (a = b = 0) on the same view, and the truth's colourfulness.
-    Metrics are computed on the run's device."""
+    """One row per test view (`photo:view`) with its photo group and the run's seed: every metric of
+    `quality.image_metrics` for the model and, prefixed `gray_`, for the gray baseline (a = b = 0) on the
+    same view, and the truth's colourfulness. Metrics are computed on the run's device."""
     cfg = run.config
     views = test_views(data.test.to(run.device), cfg.resolution, cfg.test_views)
     pred = predict(run, views).to(run.device)
-    table = {"image": view_names(data.test_names, cfg.test_views)}
+    names = view_names(data.test_names, cfg.test_views)
+    table = {"image": names, "group": [data.group_of(photo_of(v)) for v in names], "seed": cfg.seed}
     table.update({k: v.cpu().numpy() for k, v in image_metrics(pred, views).items()})
     table.update({f"gray_{k}": v.cpu().numpy() for k, v in image_metrics(gray_prediction(views), views).items()})
     table["true_colorfulness"] = colorfulness(views).cpu().numpy()
     return pd.DataFrame(table)
 
 
-# Row keys of a results table and the per-view columns they average: each gets a 95% bootstrap
-# interval over test photos (views of one photo are not independent; stats.mean_ci).
+# Row keys of a results table and the per-view columns they average: each gets a 95% t interval over
+# independent photo groups (views of one photo, photos of one group are not independent; stats.py).
 ROW_METRICS = {
     "psnr_db": "psnr",
     "ssim": "ssim",
@@ -57,7 +58,8 @@ RESULT_COLUMNS = [
     "model",
     "resolution",
     "params_M",
-    "best_epoch",
+    "selected_by",
+    "selected_epoch",
     "psnr_db",
     "psnr_db_lo",
     "psnr_db_hi",
@@ -71,6 +73,8 @@ RESULT_COLUMNS = [
     "colorfulness",
     "colorfulness_gap",
     "auc",
+    "n_photos",
+    "n_groups",
     "n_seeds",
     "psnr_db_seed_mean",
     "psnr_db_seed_std",
@@ -94,7 +98,6 @@ def _vs_gray(per_image: pd.DataFrame) -> dict:
 def summary_row(run: Run, per_image: pd.DataFrame, label: str | None = None) -> dict:
     """A results-table row: ours, the gray baseline on the same views, and the paper's figure."""
     cfg = run.config
-    best = run.history.loc[run.history["test_psnr"].idxmax()]
     return {
         "model": label or MODEL_LABELS[cfg.model],
         "experiment": cfg.name,
@@ -102,9 +105,9 @@ def summary_row(run: Run, per_image: pd.DataFrame, label: str | None = None) -> 
         "resolution": cfg.resolution,
         "params_M": round(count_parameters(run.model) / 1e6, 3),
         "epochs": cfg.epochs,
-        "best_epoch": int(best["epoch"]),
-        # The best checkpoint is picked on the test views, as the paper does: optimistic by
-        # construction, so the last epoch's score is kept beside it.
+        # The checkpoint reported: best validation PSNR, or the final epoch; never chosen on the test photos.
+        "selected_by": run.selected_by,
+        "selected_epoch": run.selected_epoch,
         "final_epoch_psnr_db": float(run.history["test_psnr"].iloc[-1]),
         **_metric_means(per_image),
         "psnr_std_db": per_image["psnr"].std(ddof=0),
@@ -154,7 +157,7 @@ def with_decode(run: Run, decode: str, **changes) -> Run:
     """The same trained classifier read out another way (argmax or annealed mean, e.g. temperature=0.2)."""
     config = run.config.replace(decode=decode, **changes)
     task = Task(config, run.task.weights).attach(run.model)
-    return Run(config, run.model, task, run.history, run.run_dir, run.device)
+    return Run(config, run.model, task, run.history, run.run_dir, run.device, run.selected_by, run.selected_epoch)
 
 
 # Zhang et al.'s annealed-mean temperatures (their Fig. 5); 0 stands for the argmax, the paper's decoding.
@@ -182,6 +185,7 @@ def temperature_sweep(run: Run, data: ImageSet, temperatures: tuple[float, ...] 
                 "temperature": t,
                 "decode": "argmax" if t == 0 else "annealed_mean",
                 "experiment": cfg.name,
+                "selected_by": run.selected_by,
                 **{k: float(metrics[k].mean()) for k in ("psnr", "colorfulness", "colorfulness_gap", "deltaE00")},
                 "gray_psnr": float(gray),
             }
@@ -202,8 +206,8 @@ def seed_spread(per_seed: list[pd.DataFrame]) -> dict:
 
 
 def budget_row(run: Run, per_image: pd.DataFrame, arm: str) -> dict:
-    """A row of the training-budget table: the run's last epoch (its whole budget) and its best, in both
-    PSNR forms, with gray on the same views and the paper's two figures for the model."""
+    """A row of the training-budget table: the run's last epoch (its whole budget) in both PSNR forms, the
+    selected model's score, gray on the same views and the paper's two figures for the model."""
     cfg, last = run.config, run.history.iloc[-1]
     return {
         "model": MODEL_LABELS[cfg.model],
@@ -215,8 +219,10 @@ def budget_row(run: Run, per_image: pd.DataFrame, arm: str) -> dict:
         "steps": int(last["steps"]),
         "final_psnr_db": float(last["test_psnr"]),
         "final_psnr_pooled_db": float(last["test_psnr_pooled"]),
-        "best_psnr_db": float(run.history["test_psnr"].max()),
-        "best_checkpoint_psnr_db": per_image["psnr"].mean(),
+        "selected_by": run.selected_by,
+        "selected_epoch": run.selected_epoch,
+        "psnr_db": per_image["psnr"].mean(),
+        "psnr_pooled_db": psnr_of_mean_mse(per_image["psnr"]),
         "gray_psnr_db": per_image["gray_psnr"].mean(),
         "gray_psnr_pooled_db": psnr_of_mean_mse(per_image["gray_psnr"]),
         "paper_table1_psnr_db": PAPER_PSNR.get(cfg.model),
@@ -226,7 +232,7 @@ def budget_row(run: Run, per_image: pd.DataFrame, arm: str) -> dict:
 
 def compare(a: pd.DataFrame, b: pd.DataFrame, label_a: str, label_b: str, column: str = "psnr") -> dict:
     """A paired comparison the paper makes (e.g. U-Net RGB vs the baseline): mean of a - b over the
-    same test photos, with its bootstrap interval."""
+    same test photos, with its 95% t interval over photo groups (and seeds) and the p-value of no difference."""
     diff = paired_diff_ci(a, b, column)
     return {
         "comparison": f"{label_a} − {label_b}",
@@ -234,5 +240,5 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, label_a: str, label_b: str, column
         "difference": diff.mean,
         "difference_lo": diff.lo,
         "difference_hi": diff.hi,
-        "share_of_resamples_above_0": diff.share_positive,
+        "p_value": diff.p_value,
     }

@@ -27,7 +27,7 @@ IGNORED_COLUMNS = ("seconds", "images_per_s")
 # new one, and the row is still the same row of the table, so they never key rows.
 NOT_KEYS = ("run",)
 # Text columns that are results, not names (the claims and verdict tables): compared, never keys.
-TEXT_RESULTS = ("ours", "verdict", "why")
+TEXT_RESULTS = ("ours", "verdict", "why", "level", "selected_by")
 TINY = 1e-9  # tables are written with 4 decimals: anything above this is a real change
 # What a run leaves that `keep_previous` copies: folder under reports/ -> file pattern.
 KEPT = {"notebooks": "[0-9][0-9]_*.ipynb", "tables": "*.csv", "runs": "*.run.json"}

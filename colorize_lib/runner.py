@@ -98,8 +98,11 @@ class KernelStream:
             print(f"{self.name} │ {line}", flush=True)
 
 
-def run_notebook(notebook: Path, out: Path, profile: str, data: str, seed: int = 0) -> int:
-    """Execute `notebook` into `out` (see the module docstring); return the exit status."""
+def run_notebook(
+    notebook: Path, out: Path, profile: str, data: str, seed: int = 0, test_fraction: float | None = None
+) -> int:
+    """Execute `notebook` into `out` (see the module docstring); return the exit status. `test_fraction`
+    (None: the profile's) is the share of photo groups held out for test."""
     notebook, out = Path(notebook), Path(out)
     if not notebook.is_file():
         raise FileNotFoundError(f"notebook {notebook} does not exist")
@@ -127,7 +130,7 @@ def run_notebook(notebook: Path, out: Path, profile: str, data: str, seed: int =
                 papermill.execute_notebook(
                     str(notebook),
                     str(partial),
-                    parameters=dict(profile=profile, data=data, seed=seed),
+                    parameters=dict(profile=profile, data=data, seed=seed, test_fraction=test_fraction),
                     kernel_name="python3",
                     cwd=str(notebook.parent),
                     progress_bar=False,
@@ -136,10 +139,11 @@ def run_notebook(notebook: Path, out: Path, profile: str, data: str, seed: int =
                     coalesce_streams=True,
                 )
         except KeyboardInterrupt:
-            _interrupted(name, streams, partial, log, resume_command(profile, data, reports, seed))
+            _interrupted(name, streams, partial, log, resume_command(profile, data, reports, seed, test_fraction))
         except Exception as e:  # a cell raised, the kernel died, a parameter was refused...
             where = _failed_cell(e) if isinstance(e, PapermillExecutionError) else f" ({type(e).__name__})"
-            _failed(notebook, e, where, streams, partial, log, log_path, resume_command(profile, data, reports, seed))
+            resume = resume_command(profile, data, reports, seed, test_fraction)
+            _failed(notebook, e, where, streams, partial, log, log_path, resume)
             return 1
         for s in streams:
             s.close()
@@ -192,10 +196,12 @@ def _failed(notebook: Path, e: Exception, where: str, streams, partial: Path, lo
     )
 
 
-def resume_command(profile: str, data: str, reports: Path, seed: int = 0) -> str:
+def resume_command(profile: str, data: str, reports: Path, seed: int = 0, test_fraction: float | None = None) -> str:
     cmd = f"make reproduce PROFILE={shlex.quote(profile)} DATA={shlex.quote(data)}"
     if seed:
         cmd += f" SEED={seed}"
+    if test_fraction is not None:
+        cmd += f" TEST_FRACTION={test_fraction:g}"
     if Path(reports).resolve() != (PROJECT_ROOT / "reports").resolve():
         cmd += f" REPORTS={shlex.quote(str(reports))}"
     return cmd
@@ -383,13 +389,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--profile", required=True)
     run.add_argument("--data", required=True)
     run.add_argument("--seed", type=int, default=0, help="the notebooks' seed (photo split, training)")
+    run.add_argument(
+        "--test-fraction", type=float, help="share of photo groups held out for test (default: the profile's)"
+    )
     finish = sub.add_parser("finish", help="print Table 1 and the index page's path")
     finish.add_argument("reports", type=Path)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     sys.stdout.reconfigure(errors="replace")  # the │ and Δ on a terminal that cannot show them
     try:
         if args.command == "run":
-            return run_notebook(args.notebook, args.out, args.profile, args.data, args.seed)
+            return run_notebook(args.notebook, args.out, args.profile, args.data, args.seed, args.test_fraction)
         print_summary(args.reports)
         return 0
     except KeyboardInterrupt:  # before the notebook started: nothing to clean up

@@ -1,25 +1,36 @@
-"""Bootstrap intervals over photos, for the per-view tables `evaluate()` makes.
+"""Intervals over independent photo groups (and training seeds), for the per-view tables `evaluate()` makes.
 
-A table has one row per test *view* (`astronaut:whole`, `astronaut:top-left`, ...). Views of one
-photo are not independent samples, so every function here first averages the views of each photo
-(the photo is the part of the name before the last ':'), then resamples *photos* with replacement:
-a photo with five views counts exactly as much as a photo with one. Intervals are percentile
-bootstrap intervals from a seeded numpy Generator, so the same seed gives the same interval.
+A table has one row per test *view* (`astronaut:whole`, `astronaut:top-left`, ...), and may carry a
+`group` column (the photo group the split used: a stereo pair or near-duplicates are one group) and a
+`seed` column (the training seed of the run that made the row). The unit of independence is the
+group: the views of a photo are averaged first, then the photos of a group, and a group counts once
+however many photos it holds (its weight in the mean is its number of photos, so the point estimate
+stays the mean over photos). Without a `group` column each photo is its own group.
 
-With a single photo there is nothing to resample: the interval is NaN (printed as "n/a") and a
-warning is issued, rather than lo = hi = mean, which would read as perfect certainty.
+The interval is a Student-t interval with a jackknife standard error: leave one group out at a time
+(and, when a table has several seeds, one seed at a time), recompute the statistic, and read its
+spread. For the plain mean of n groups this is exactly the textbook t interval (mean ± t(n-1)·s/√n),
+whose coverage stays near 95% at n = 8, where a percentile bootstrap covers about 90% and at n = 2
+or 3 is just [min, max] (tests/test_stats.py simulates both). For other statistics — a paired
+difference, the PSNR of the pooled MSE, the spread or slope over α — the jackknife gives the same
+kind of standard error. Seeds and groups are crossed sources of variation: their variances add,
+and the degrees of freedom follow Welch–Satterthwaite, so a difference that one seed could erase
+gets a wide interval.
+
+With a single group there is nothing to learn the spread from: the interval is NaN (printed
+"n/a") and a warning is issued, rather than lo = hi = mean, which would read as perfect certainty.
 """
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from scipy import stats as _scipy_stats
 
-N_RESAMPLES = 10_000
-LEVEL = 0.95  # central share of the bootstrap distribution the interval covers
-_CHUNK = 1_000  # resamples drawn at a time: bounds memory at (chunk, photos, columns)
+LEVEL = 0.95  # coverage of a single interval
 
 
 class Interval(NamedTuple):
@@ -29,12 +40,39 @@ class Interval(NamedTuple):
 
 
 class PairedDiff(NamedTuple):
-    """Mean of a - b over photos, its interval, and the share of resamples in which a - b > 0."""
+    """Mean of a - b over photos, its interval, and the two-sided p-value of 'no difference'."""
 
     mean: float
     lo: float
     hi: float
-    share_positive: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A statistic with its interval, standard error, degrees of freedom and the sample behind it."""
+
+    mean: float
+    lo: float
+    hi: float
+    se: float
+    df: float
+    n_groups: int
+    n_photos: int
+    n_seeds: int  # the fewest seeds of any table it used (1: seed variance not covered)
+    level: float
+
+    @property
+    def interval(self) -> Interval:
+        return Interval(self.mean, self.lo, self.hi)
+
+    def p_value(self, null: float = 0.0) -> float:
+        """Two-sided p-value of 'the statistic equals `null`' from the same t reference."""
+        if not np.isfinite(self.se) or self.n_groups < 2:
+            return float("nan")
+        if self.se == 0:
+            return 0.0 if self.mean != null else 1.0
+        return float(2 * _scipy_stats.t.sf(abs(self.mean - null) / self.se, self.df))
 
 
 def photo_of(view: str) -> str:
@@ -42,9 +80,7 @@ def photo_of(view: str) -> str:
     return view.rsplit(":", 1)[0]
 
 
-def per_photo(per_view: pd.DataFrame, columns: str | Sequence[str]) -> pd.DataFrame:
-    """Mean of each column over the views of each photo: one row per photo, indexed and sorted by photo."""
-    cols = [columns] if isinstance(columns, str) else list(columns)
+def _check_table(per_view: pd.DataFrame, cols: list[str]) -> None:
     if not isinstance(per_view, pd.DataFrame) or "image" not in per_view.columns:
         raise ValueError("per_view must be a DataFrame with an 'image' column of view names like 'photo:whole'")
     missing = [c for c in cols if c not in per_view.columns]
@@ -52,120 +88,210 @@ def per_photo(per_view: pd.DataFrame, columns: str | Sequence[str]) -> pd.DataFr
         raise ValueError(f"per_view has no column(s) {missing}; it has {list(per_view.columns)}")
     if len(per_view) == 0:
         raise ValueError("per_view is empty: no views to average")
-    values = per_view[cols].astype(float)
-    bad = per_view.loc[values.isna().any(axis=1), "image"].tolist()
+    bad = per_view.loc[per_view[cols].astype(float).isna().any(axis=1), "image"].tolist()
     if bad:
         raise ValueError(f"column(s) {cols} have NaN for view(s) {bad[:5]}; expected a number for every view")
+
+
+def per_photo(per_view: pd.DataFrame, columns: str | Sequence[str]) -> pd.DataFrame:
+    """Mean of each column over the views (and seeds) of each photo: one row per photo, sorted by photo."""
+    cols = [columns] if isinstance(columns, str) else list(columns)
+    _check_table(per_view, cols)
     photos = per_view["image"].astype(str).map(photo_of)
-    return values.groupby(photos.to_numpy()).mean().sort_index()
+    return per_view[cols].astype(float).groupby(photos.to_numpy()).mean().sort_index()
 
 
-def resample_means(values: np.ndarray, seed: int = 0, n_resamples: int = N_RESAMPLES) -> np.ndarray:
-    """Column means of `n_resamples` bootstrap resamples of the rows: (n, k) -> (n_resamples, k).
-
-    The same row indices are used for every column, so columns stay paired (photo i of column 0
-    is drawn together with photo i of column 1).
-    """
-    values = np.asarray(values, dtype=float)
-    if values.ndim != 2 or len(values) == 0:
-        raise ValueError(f"values must be a non-empty (photos, columns) array, got shape {values.shape}")
-    if not isinstance(n_resamples, int) or n_resamples < 1:
-        raise ValueError(f"n_resamples must be a positive int, got {n_resamples!r}")
-    rng = np.random.default_rng(seed)
-    n = len(values)
-    out = []
-    for start in range(0, n_resamples, _CHUNK):
-        idx = rng.integers(0, n, size=(min(_CHUNK, n_resamples - start), n))
-        out.append(values[idx].mean(axis=1))
-    return np.concatenate(out)
+def photo_groups(per_view: pd.DataFrame) -> pd.Series:
+    """Photo -> its group (the `group` column; without one, each photo is its own group), sorted by photo.
+    A photo listed in two groups is an error."""
+    photos = per_view["image"].astype(str).map(photo_of)
+    if "group" not in per_view.columns:
+        return pd.Series(photos.unique(), index=photos.unique()).sort_index()
+    pairs = pd.DataFrame({"photo": photos.to_numpy(), "group": per_view["group"].astype(str).to_numpy()})
+    pairs = pairs.drop_duplicates()
+    twice = pairs["photo"][pairs["photo"].duplicated()].tolist()
+    if twice:
+        raise ValueError(f"photo(s) {twice[:5]} appear in more than one group of the 'group' column")
+    return pairs.set_index("photo")["group"].sort_index()
 
 
-def bootstrap(
-    values: np.ndarray,
-    statistic: Callable[[np.ndarray], np.ndarray],
-    seed: int = 0,
-    n_resamples: int = N_RESAMPLES,
-    level: float = LEVEL,
-) -> tuple[Interval, np.ndarray]:
-    """Percentile interval of a statistic of the column means, resampling rows (photos).
+@dataclass(frozen=True)
+class Sample:
+    """Per-group means of the requested columns: one array (seeds, groups, columns) per table, groups in
+    the same order in every table, and each group's number of photos (its weight)."""
 
-    `values` is (photos, k); `statistic` maps column means (..., k) to (...) — e.g. a difference of
-    two columns or the spread of k columns. Returns the interval (the statistic of the observed
-    means, and the percentiles of the resampled ones) and the resampled statistics themselves.
-    NaN interval, with a warning, when there is a single photo.
+    parts: tuple[np.ndarray, ...]
+    weights: np.ndarray
+    groups: tuple[str, ...]
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.groups)
+
+    @property
+    def n_photos(self) -> int:
+        return int(self.weights.sum())
+
+    @property
+    def n_seeds(self) -> int:
+        return min(p.shape[0] for p in self.parts)
+
+
+def sample(tables: Sequence[tuple[pd.DataFrame, str | Sequence[str]]]) -> Sample:
+    """The group means of columns of one or more per-view tables that cover the same photos (e.g. two
+    models, or a model and its gray column), ready for `estimate`. The columns of all tables, in order,
+    are the statistic's input."""
+    if not tables:
+        raise ValueError("sample needs at least one (table, columns) pair")
+    parts, reference = [], None
+    for i, (table, columns) in enumerate(tables):
+        cols = [columns] if isinstance(columns, str) else list(columns)
+        _check_table(table, cols)
+        groups = photo_groups(table)
+        if reference is None:
+            reference = groups
+        elif list(groups.index) != list(reference.index):
+            only_here = sorted(set(groups.index) - set(reference.index))
+            only_first = sorted(set(reference.index) - set(groups.index))
+            raise ValueError(
+                f"tables must cover the same photos: only in table {i}: {only_here[:5]}"
+                f"{' ...' if len(only_here) > 5 else ''}, only in table 0: {only_first[:5]}"
+                f"{' ...' if len(only_first) > 5 else ''}"
+            )
+        elif not groups.equals(reference):
+            raise ValueError(f"table {i} puts photos in other groups than table 0")
+        seeds = table["seed"] if "seed" in table.columns else pd.Series(0, index=table.index)
+        per_seed = [per_photo(table[seeds == s], cols) for s in sorted(seeds.unique())]
+        for s, frame in zip(sorted(seeds.unique()), per_seed):
+            if list(frame.index) != list(reference.index):
+                raise ValueError(f"table {i}: seed {s} does not cover every photo of the table")
+        parts.append(np.stack([_group_means(f, reference)[0] for f in per_seed]))
+    _, weights, names = _group_means(per_photo(tables[0][0], tables[0][1]), reference)
+    return Sample(tuple(parts), weights, names)
+
+
+def _group_means(photo_means: pd.DataFrame, groups: pd.Series) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    grouped = photo_means.groupby(groups.loc[photo_means.index].to_numpy())
+    return grouped.mean().to_numpy(), grouped.size().to_numpy().astype(float), tuple(grouped.mean().index)
+
+
+def _column_means(parts: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
+    """(k,) photo-weighted means over groups, averaged over each table's seeds, tables concatenated."""
+    return np.concatenate([(p * weights[:, None]).sum(axis=1).mean(axis=0) / weights.sum() for p in parts])
+
+
+def estimate(
+    data: Sample, statistic: Callable[[np.ndarray], np.ndarray] | None = None, level: float = LEVEL
+) -> Estimate:
+    """The statistic of the column means (identity on a single column when None) with its t interval.
+
+    `statistic` maps column means (..., k) to (...). The standard error adds a delete-one-group
+    jackknife and, per table with several seeds, a delete-one-seed jackknife; the t quantile uses
+    Welch–Satterthwaite degrees of freedom. NaN interval, with a warning, below two groups.
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
-    values = np.asarray(values, dtype=float)
-    means = resample_means(values, seed, n_resamples)
-    point = float(statistic(values.mean(axis=0)))
-    stats = np.asarray(statistic(means), dtype=float)
-    if len(values) < 2:
-        warnings.warn("only one photo: no bootstrap interval (reported as NaN)", stacklevel=3)
-        return Interval(point, float("nan"), float("nan")), stats
-    lo, hi = np.quantile(stats, [(1 - level) / 2, (1 + level) / 2])
-    return Interval(point, float(lo), float(hi)), stats
+    if statistic is None:
+        if sum(p.shape[2] for p in data.parts) != 1:
+            raise ValueError("a statistic is needed for a sample of several columns")
+        statistic = _first
+    w, parts = data.weights, data.parts
+    point = float(statistic(_column_means(parts, w)))
+    g = data.n_groups
+    if g < 2:
+        warnings.warn("only one photo group: no interval (reported as NaN)", stacklevel=2)
+        nan = float("nan")
+        return Estimate(point, nan, nan, nan, nan, g, data.n_photos, data.n_seeds, level)
+    # Leave group j out of every table at once: (g, k) column means.
+    sums = [(p * w[:, None]).sum(axis=1) for p in parts]  # (seeds, k) per table
+    left_out = np.concatenate(
+        [((s[:, None, :] - p * w[:, None]) / (w.sum() - w)[:, None]).mean(axis=0) for s, p in zip(sums, parts)],
+        axis=1,
+    )
+    components = [(_jackknife_var(np.asarray(statistic(left_out), dtype=float)), g - 1)]
+    # Leave seed s of one table out, the other tables as they are.
+    full = _column_means(parts, w)
+    offset = 0
+    for p in parts:
+        k, n_seeds = p.shape[2], p.shape[0]
+        if n_seeds > 1:
+            per_seed = (p * w[:, None]).sum(axis=1) / w.sum()  # (seeds, k)
+            without = (per_seed.sum(axis=0) - per_seed) / (n_seeds - 1)
+            means = np.repeat(full[None], n_seeds, axis=0)
+            means[:, offset : offset + k] = without
+            components.append((_jackknife_var(np.asarray(statistic(means), dtype=float)), n_seeds - 1))
+        offset += k
+    var = sum(v for v, _ in components)
+    se = float(np.sqrt(var))
+    df = float(var**2 / sum(v**2 / d for v, d in components if v > 0)) if var > 0 else float(g - 1)
+    half = float(_scipy_stats.t.ppf((1 + level) / 2, df)) * se
+    return Estimate(point, point - half, point + half, se, df, g, data.n_photos, data.n_seeds, level)
 
 
-def mean_ci(
-    per_view: pd.DataFrame, column: str, seed: int = 0, n_resamples: int = N_RESAMPLES, level: float = LEVEL
-) -> Interval:
-    """Mean of `column` over photos (each photo = the mean of its views) and its bootstrap interval.
+def _first(m: np.ndarray) -> np.ndarray:
+    return m[..., 0]
 
-    Equals the plain mean over views when every photo has the same number of views, as
-    `evaluate()` makes them.
-    """
-    values = per_photo(per_view, column).to_numpy()
-    interval, _ = bootstrap(values, lambda m: m[..., 0], seed, n_resamples, level)
-    return interval
+
+def _jackknife_var(values: np.ndarray) -> float:
+    n = len(values)
+    return float((n - 1) / n * ((values - values.mean()) ** 2).sum())
+
+
+def difference(m: np.ndarray) -> np.ndarray:
+    """Column 0 minus column 1."""
+    return m[..., 0] - m[..., 1]
+
+
+def mse_of(per_view: pd.DataFrame, column: str = "psnr") -> pd.DataFrame:
+    """A copy with `mse` = the per-view MSE behind `column` (PSNR with MAX = 1), for pooled statistics."""
+    return per_view.assign(mse=10.0 ** (-per_view[column].astype(float) / 10.0))
+
+
+def pooled_psnr(mse: np.ndarray) -> np.ndarray:
+    """PSNR (MAX = 1) of a mean MSE: the authors' form, 10·log10(1 / mean MSE)."""
+    return -10.0 * np.log10(mse)
+
+
+def mean_ci(per_view: pd.DataFrame, column: str, level: float = LEVEL) -> Interval:
+    """Mean of `column` over photos (each photo = the mean of its views and seeds) and its t interval over
+    groups (and seeds). Equals the plain mean over views when every photo has the same number of views."""
+    return estimate(sample([(per_view, column)]), level=level).interval
+
+
+def pooled_psnr_ci(per_view: pd.DataFrame, column: str = "psnr", level: float = LEVEL) -> Interval:
+    """PSNR of the pooled MSE over views (the authors' form) with its interval, recomputed as a whole
+    statistic in every jackknife replicate."""
+    return estimate(sample([(mse_of(per_view, column), "mse")]), lambda m: pooled_psnr(m[..., 0]), level).interval
 
 
 def paired_diff_ci(
-    a: pd.DataFrame,
-    b: pd.DataFrame,
-    column: str,
-    seed: int = 0,
-    column_b: str | None = None,
-    n_resamples: int = N_RESAMPLES,
-    level: float = LEVEL,
+    a: pd.DataFrame, b: pd.DataFrame, column: str, column_b: str | None = None, level: float = LEVEL
 ) -> PairedDiff:
-    """Mean over photos of a[column] - b[column_b or column], paired by photo, with its interval.
-
-    Both tables must cover the same photos (their views may differ); a ValueError names the
-    photos found in only one of them. `share_positive` is the share of resamples with a mean
-    difference > 0: near 1 or 0 means the sign is stable under resampling photos, near 0.5 not.
-    """
-    pa, pb = per_photo(a, column)[column], per_photo(b, column_b or column)[column_b or column]
-    only_a, only_b = sorted(set(pa.index) - set(pb.index)), sorted(set(pb.index) - set(pa.index))
-    if only_a or only_b:
-        raise ValueError(
-            f"paired tables must cover the same photos: only in a: {only_a[:5]}"
-            f"{' ...' if len(only_a) > 5 else ''}, only in b: {only_b[:5]}{' ...' if len(only_b) > 5 else ''}"
-        )
-    diff = (pa - pb.loc[pa.index]).to_numpy()[:, None]
-    interval, stats = bootstrap(diff, lambda m: m[..., 0], seed, n_resamples, level)
-    return PairedDiff(*interval, share_positive=float((stats > 0).mean()))
+    """Mean over photos of a[column] - b[column_b or column], paired by photo group, with its interval and
+    the p-value of no difference. Both tables must cover the same photos (their views may differ); a
+    ValueError names the photos found in only one of them."""
+    pair = [(a, [column, column_b])] if a is b and column_b else [(a, column), (b, column_b or column)]
+    est = estimate(sample(pair), difference, level)
+    return PairedDiff(est.mean, est.lo, est.hi, est.p_value())
 
 
 def with_intervals(
-    row: Mapping,
-    per_view: pd.DataFrame,
-    columns: Mapping[str, str] | Sequence[str],
-    seed: int = 0,
-    n_resamples: int = N_RESAMPLES,
-    level: float = LEVEL,
+    row: Mapping, per_view: pd.DataFrame, columns: Mapping[str, str] | Sequence[str], level: float = LEVEL
 ) -> dict:
     """A copy of a results row with `<key>_lo` and `<key>_hi` added for each key.
 
     `columns` maps a row key to the per-view column it summarises (`{"psnr_db": "psnr"}`); a plain
-    list uses the same name for both. Also adds `n_photos`, the unit the interval resamples.
+    list uses the same name for both. Also adds `n_photos` and `n_groups` (the unit the interval counts).
     """
     pairs = dict(columns) if isinstance(columns, Mapping) else {c: c for c in columns}
     out = dict(row)
+    data = None
     for key, column in pairs.items():
-        interval = mean_ci(per_view, column, seed, n_resamples, level)
+        data = sample([(per_view, column)])
+        interval = estimate(data, level=level)
         out[f"{key}_lo"], out[f"{key}_hi"] = interval.lo, interval.hi
-    out["n_photos"] = per_view["image"].astype(str).map(photo_of).nunique()
+    if data is not None:
+        out["n_photos"], out["n_groups"] = data.n_photos, data.n_groups
     return out
 
 

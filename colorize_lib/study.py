@@ -1,5 +1,5 @@
 """The steps a Table 1 notebook takes, one call each, so that notebooks 02–05 read like the paper's
-method section and share no code: start (config, seed, device), train (one run per seed), results
+method section and share no code: start (config, seed, device, photos), train (one run per seed), results
 (evaluate, the table with gray and the paper, saved), curves, samples, finish (provenance).
 
 Every step returns what it made, and the notebook shows it in its own cell; nothing is hidden.
@@ -10,6 +10,7 @@ import pandas as pd
 from .cache import ImageSet
 from .config import ExperimentConfig, make_config
 from .crops import test_views
+from .data import load_images
 from .evaluate import evaluate, gray_row, predict, seed_spread, summary_row
 from .metrics import gray_prediction
 from .plots import image_grid, plot_curves, save_figure
@@ -20,12 +21,12 @@ from .train import Run, fit
 
 def start(
     experiment: str, profile: str, data: str, seed: int = 0, device: str = "auto", **overrides
-) -> ExperimentConfig:
+) -> tuple[ExperimentConfig, ImageSet]:
     """The profile's config for `experiment` with the notebook's overrides (None keeps the profile's),
-    every RNG seeded and the device picked (printed)."""
+    every RNG seeded, the device picked (printed), and the photos it trains and tests on."""
     config = make_config(experiment, profile, data, seed=seed, device=device, **overrides)
     print(describe_device(setup(config.seed, device=config.device)))
-    return config
+    return config, load_images(config)
 
 
 def train(config: ExperimentConfig, images: ImageSet, seeds: list[int] | None = None) -> list[Run]:
@@ -35,24 +36,32 @@ def train(config: ExperimentConfig, images: ImageSet, seeds: list[int] | None = 
 
 
 def results(notebook: str, runs: list[Run], images: ImageSet) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The first run's results row (every metric with its interval over photos, its gain over gray, the
-    spread over seeds when there are several) and the gray row, saved with the per-view scores and the
-    history under the notebook's name; returns (table, per-view scores)."""
-    per_image = evaluate(runs[0], images)
-    spread = seed_spread([per_image] + [evaluate(r, images) for r in runs[1:]])
+    """The first run's results row (every metric with its interval over photo groups, its gain over gray,
+    the spread over seeds when there are several) and the gray row, saved with the per-view scores of
+    every seed (column `seed`: the claims read them all) and the history under the notebook's name;
+    returns (table, the first run's per-view scores)."""
+    per_seed = [evaluate(r, images) for r in runs]
     table = pd.DataFrame(
-        [dict(summary_row(runs[0], per_image), **spread), gray_row(per_image, runs[0].config.resolution)]
+        [
+            dict(summary_row(runs[0], per_seed[0]), **seed_spread(per_seed)),
+            gray_row(per_seed[0], runs[0].config.resolution),
+        ]
     )
-    save_experiment(notebook, runs[0].config, table, per_image, runs[0].history)
-    return table, per_image
+    save_experiment(notebook, runs[0].config, table, pd.concat(per_seed, ignore_index=True), runs[0].history)
+    return table, per_seed[0]
 
 
 def curves(notebook: str, label: str, run: Run, per_image: pd.DataFrame):
-    """Training loss, test loss and test PSNR per epoch (paper Fig. 2), gray's PSNR on the same views dashed."""
+    """Training loss, test loss and PSNR per epoch (paper Fig. 2), gray's PSNR on the test views dashed. The
+    validation PSNR, when there is a validation split, is what chose the checkpoint; the test curve is shown
+    for reading only and chose nothing."""
+    columns, titles = ["train_loss", "test_loss"], ["train loss", "test loss"]
+    if "val_psnr" in run.history:
+        columns, titles = columns + ["val_psnr"], titles + ["validation PSNR (dB), chooses the checkpoint"]
     fig = plot_curves(
         {label: run.history},
-        ["train_loss", "test_loss", "test_psnr"],
-        ["train loss", "test loss", "test PSNR (dB)"],
+        columns + ["test_psnr"],
+        titles + ["test PSNR (dB), per epoch, not used to choose"],
         reference={"test_psnr": per_image["gray_psnr"].mean()},
     )
     save_figure(fig, f"{notebook}_curves")

@@ -1,9 +1,11 @@
 """The one training loop of the study.
 
-`fit(config, data)` trains the configured model with Adam, evaluates on the test views after every
-epoch, keeps `last.pt` (resume point) and `best.pt` (best test PSNR, what the paper reports), and
-writes the per-epoch history as CSV. Run again with the same config, it resumes from `last.pt`, or
-returns at once when the run is complete.
+`fit(config, data)` trains the configured model with Adam and, after every epoch, scores the validation
+views (when the data have a validation split) and the test views. It keeps `last.pt` (the resume point)
+and `selected.pt`, the model the tables report: the epoch with the best *validation* PSNR, or the final
+epoch where the data have no validation split. The test photos never choose anything; their per-epoch
+curve is kept in the history for plots only. The per-epoch history is written as CSV. Run again with the
+same config, it resumes from `last.pt`, or returns at once when the run is complete.
 
     python -m colorize_lib.train CONFIG_JSON [--run-dir DIR]      # one experiment from a saved config
     torchrun --standalone --nproc-per-node=N -m colorize_lib.train CONFIG_JSON   # the same, on N GPUs
@@ -69,13 +71,18 @@ from .progress import epoch_bar
 from .runtime import configure_threads, pick_device, setup
 from .tasks import Task
 
+SELECTED = "selected.pt"  # the checkpoint a run reports (see the module docstring)
 CHECK_EVERY = 10  # steps between NaN/inf checks of the loss (each check waits for the GPU)
 WALL_TIME_COLUMNS = ("seconds", "images_per_s")  # history columns that vary between identical runs
 
 
+SELECTED_BY = ("validation", "final epoch")  # how the reported checkpoint of a run was chosen
+
+
 @dataclass
 class Run:
-    """A trained experiment: the model at its best checkpoint, its task, history and folder."""
+    """A trained experiment: the model at its selected checkpoint, its task, history and folder, and how
+    (`selected_by`, one of SELECTED_BY) and at which epoch that checkpoint was chosen."""
 
     config: ExperimentConfig
     model: torch.nn.Module
@@ -83,6 +90,8 @@ class Run:
     history: pd.DataFrame
     run_dir: Path
     device: torch.device
+    selected_by: str = "final epoch"
+    selected_epoch: int = 0
 
 
 def run_dir_for(config: ExperimentConfig, root: Path | None = None) -> Path:
@@ -117,8 +126,11 @@ def evaluate_loss_psnr(
     return result.loss, float(per_view.mean()), float(pooled)
 
 
-def fit(config: ExperimentConfig, data: ImageSet | None = None, run_dir: Path | None = None, log=print) -> Run:
-    """Train (or resume, or reload) the experiment described by `config`; return its best model."""
+def fit(
+    config: ExperimentConfig, data: ImageSet | None = None, run_dir: Path | None = None, log=print, step_hook=None
+) -> Run:
+    """Train (or resume, or reload) the experiment described by `config`; return its selected model (see
+    the module docstring). `step_hook()`, if given, is called after every optimiser step."""
     ctx, device = distributed.init(pick_device(config.device))
     configure_threads(ctx.local_world)
     log = log if ctx.is_main else _silent
@@ -130,28 +142,41 @@ def fit(config: ExperimentConfig, data: ImageSet | None = None, run_dir: Path | 
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    history, best, trained_as = _resume(run_dir / "last.pt", config, model, optimizer, task, log)
+    photos = _photos_fingerprint(data)
+    history, best, trained_as = _resume(
+        run_dir / "last.pt", config, model, optimizer, task, log, photos, data.has_validation
+    )
     if task.kind == "bins":
         task.weights = task.weights.to(device)  # no per-step copy in the loss
     if ctx.is_main and not history:
         config.save(run_dir / "config.json")  # the config of the first notebook that asked for it
+    step_hook = step_hook or _step_delay_from_env()
     step_model = distributed.wrap(model, ctx, device)
     step_model = torch.compile(step_model) if config.compile else step_model
 
     sampler = CropSampler(data.train, config.resolution, config.crop_scale, config.samples_per_epoch, config.seed)
     distributed.check_batches(ctx, config.batch_size, sampler.samples_per_epoch)
     views = test_views(data.test, config.resolution, config.test_views)
+    val_views = test_views(data.val, config.resolution, config.test_views) if data.has_validation else None
+    selected_by = "validation" if val_views is not None else "final epoch"
     for epoch in range(history[-1]["epoch"] + 1 if history else 1, config.epochs + 1):
         t0 = time.perf_counter()
         with _explain_oom(config, ctx, device):
-            train_loss, seen = train_epoch(step_model, task, optimizer, sampler, epoch, config, ctx, run_dir, device)
+            train_loss, seen = train_epoch(
+                step_model, task, optimizer, sampler, epoch, config, ctx, run_dir, device, step_hook
+            )
             train_seconds = time.perf_counter() - t0
+            scores = {}
+            if val_views is not None:
+                val_loss, val_psnr, _ = evaluate_loss_psnr(model, task, val_views, eval_batch_size(config), config.amp)
+                scores = dict(val_loss=val_loss, val_psnr=val_psnr)
             test_loss, test_psnr, pooled = evaluate_loss_psnr(model, task, views, eval_batch_size(config), config.amp)
         history.append(
             dict(
                 epoch=epoch,
                 steps=epoch * sampler.steps(config.batch_size),
                 train_loss=train_loss,
+                **scores,
                 test_loss=test_loss,
                 test_psnr=test_psnr,
                 test_psnr_pooled=pooled,
@@ -160,24 +185,26 @@ def fit(config: ExperimentConfig, data: ImageSet | None = None, run_dir: Path | 
             )
         )
         if ctx.is_main:
-            _save(run_dir, model, optimizer, task, config, history, best)
-        best = max(best, test_psnr)
+            _save(run_dir, model, optimizer, task, config, history, best, selected_by, photos)
+        best = max(best, scores.get("val_psnr", -math.inf))
         log(_progress_line(config, history[-1], time.perf_counter() - t0))
 
     if trained_as is not None and history[-1]["epoch"] >= config.epochs:
         log(f"reusing the run trained by {notebook_of(trained_as)} ({trained_as}): {run_dir}")
-    distributed.barrier(ctx)  # rank 0 has written best.pt
-    best_state = load_checkpoint(run_dir / "best.pt", config)
-    model.load_state_dict(best_state["model"])
+    if ctx.is_main and not (run_dir / SELECTED).exists():  # a run finished before selection existed
+        _adopt_final_epoch(run_dir, selected_by)
+    distributed.barrier(ctx)  # rank 0 has written selected.pt
+    chosen = load_checkpoint(run_dir / SELECTED, config)
+    model.load_state_dict(chosen["model"])
     if task.kind == "bins":
-        task.weights = best_state["class_weights"].to(device)
+        task.weights = chosen["class_weights"].to(device)
     model.eval()
-    return Run(config, model, task, pd.DataFrame(history), run_dir, device)
+    return Run(config, model, task, pd.DataFrame(history), run_dir, device, selected_by, int(chosen["epoch"]))
 
 
 def load_run(config_or_dir: ExperimentConfig | Path, device: str = "auto") -> Run:
-    """A finished run, nothing trained: the best checkpoint, loaded weights-only, with its model and task
-    (class weights too) rebuilt from the config saved in it. Give the config (its folder is
+    """A finished run, nothing trained: its selected checkpoint, loaded weights-only, with its model and
+    task (class weights too) rebuilt from the config saved in it. Give the config (its folder is
     `run_dir_for(config)`) or the run folder. Without a finished run, the error names the notebook
     that trains it."""
     if isinstance(config_or_dir, ExperimentConfig):
@@ -190,13 +217,14 @@ def load_run(config_or_dir: ExperimentConfig | Path, device: str = "auto") -> Ru
             )
     else:
         run_dir = Path(config_or_dir)
-    best = run_dir / "best.pt"
-    if not best.is_file():
+    chosen = run_dir / SELECTED
+    if not chosen.is_file():
         raise FileNotFoundError(
-            f"run folder {run_dir} has no best.pt: expected a run trained by the notebooks "
-            f"(data/checkpoints/<model>-<hash>/ with config.json and best.pt)"
+            f"run folder {run_dir} has no {SELECTED}: expected a finished run trained by the notebooks "
+            f"(data/checkpoints/<model>-<hash>/ with config.json and {SELECTED}); a run finished by an older "
+            f"version gets one when its notebook runs again (nothing retrains)"
         )
-    state = load_checkpoint(best)
+    state = load_checkpoint(chosen)
     config = ExperimentConfig.from_dict(state["config"])
     task = Task(config, state.get("class_weights"))
     model = get_model(config.model, **task.model_kwargs())
@@ -208,7 +236,9 @@ def load_run(config_or_dir: ExperimentConfig | Path, device: str = "auto") -> Ru
         task.weights = task.weights.to(dev)
     if dev.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
-    return Run(config, model, task, pd.DataFrame(state["history"]), run_dir, dev)
+    return Run(
+        config, model, task, pd.DataFrame(state["history"]), run_dir, dev, state["selected_by"], int(state["epoch"])
+    )
 
 
 def train_epoch(
@@ -221,10 +251,10 @@ def train_epoch(
     ctx: distributed.Context,
     run_dir: Path,
     device: torch.device,
+    step_hook=None,
 ) -> tuple[float, int]:
     """One pass of Adam steps over the epoch's global batches; returns (mean train loss, images seen)."""
     step_model.train()
-    delay = float(os.environ.get("COLORIZE_STEP_DELAY_S", "0"))  # test hook: lets a kill land mid-epoch
     total = torch.zeros((), device=device)  # sum of loss x rows, on the device: no sync per step
     seen, pending = 0, []
     steps = sampler.steps(config.batch_size)
@@ -247,8 +277,8 @@ def train_epoch(
             if len(pending) == CHECK_EVERY:
                 _check_finite(pending, step, epoch, steps, config, run_dir)
                 pending = []
-            if delay:
-                time.sleep(delay)
+            if step_hook is not None:
+                step_hook()
             bar.update(1)
     _check_finite(pending, step, epoch, steps, config, run_dir)
     return float(distributed.all_sum(total, ctx)) / seen, seen
@@ -287,14 +317,28 @@ def _explain_oom(config: ExperimentConfig, ctx: distributed.Context, device: tor
         ) from e
 
 
+def _photos_fingerprint(data: ImageSet) -> str:
+    """Which photos train and which choose the checkpoint: a run resumed on other photos is refused."""
+    text = json.dumps([sorted(data.train_names), sorted(data.val_names)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _resume(
-    last: Path, config: ExperimentConfig, model, optimizer, task: Task, log
+    last: Path, config: ExperimentConfig, model, optimizer, task: Task, log, photos: str, has_validation: bool
 ) -> tuple[list[dict], float, str | None]:
-    """Load `last` into model, optimiser, task and RNGs if it exists; return (history, best test PSNR,
-    the name of the run that wrote it)."""
+    """Load `last` into model, optimiser, task and RNGs if it exists; return (history, best validation
+    PSNR, the name of the run that wrote it)."""
     if not last.exists():
         return [], -math.inf, None
     state = load_checkpoint(last, config)
+    # Runs made before the validation split record no photos; they trained on the same ones unless the
+    # split now carves validation photos from the training side.
+    theirs = state.get("photos")
+    if (theirs is None and has_validation) or (theirs is not None and theirs != photos):
+        raise ValueError(
+            f"run folder {last.parent} was trained on other training/validation photos than {config.data!r} "
+            f"gives now (e.g. before the validation split existed); delete the folder to train it again"
+        )
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     restore_rng(state["rng"])
@@ -302,14 +346,23 @@ def _resume(
         task.weights = state["class_weights"]
     if state["epoch"] < config.epochs:
         log(f"resuming {config.name} from {last} after epoch {state['epoch']}/{config.epochs}")
-    return state["history"], state["best_psnr"], state["config"]["name"]
+    return state["history"], state.get("best_val_psnr", -math.inf), state["config"]["name"]
 
 
 def _save(
-    run_dir: Path, model, optimizer, task: Task, config: ExperimentConfig, history: list[dict], best: float
+    run_dir: Path,
+    model,
+    optimizer,
+    task: Task,
+    config: ExperimentConfig,
+    history: list[dict],
+    best: float,
+    selected_by: str,
+    photos: str,
 ) -> None:
-    """Write best.pt (if this epoch beat `best`), then last.pt, then history.csv, each atomically."""
-    psnr_now = history[-1]["test_psnr"]
+    """Write selected.pt (every epoch for the final-epoch rule; when validation PSNR beat `best` for the
+    validation rule), then last.pt, then history.csv, each atomically."""
+    val_now = history[-1].get("val_psnr", -math.inf)
     state = dict(
         model=model.state_dict(),
         optimizer=optimizer.state_dict(),
@@ -317,23 +370,41 @@ def _save(
         epoch=history[-1]["epoch"],
         config=config.to_dict(),
         history=history,
-        best_psnr=max(best, psnr_now),
+        best_val_psnr=max(best, val_now),
+        selected_by=selected_by,
+        photos=photos,
     )
     if task.kind == "bins":
         state["class_weights"] = task.weights
-    if psnr_now > best:
-        save_checkpoint(run_dir / "best.pt", state)
+    if selected_by == "final epoch" or val_now > best:
+        save_checkpoint(run_dir / SELECTED, state)
     save_checkpoint(run_dir / "last.pt", state)
     atomic_write_text(run_dir / "history.csv", pd.DataFrame(history).to_csv(index=False))
 
 
+def _adopt_final_epoch(run_dir: Path, selected_by: str) -> None:
+    """A run finished before checkpoints were selected without the test photos: its final epoch (last.pt)
+    becomes the selected model; its old best.pt, chosen on the test photos, is never read."""
+    if selected_by != "final epoch":
+        raise RuntimeError(f"run folder {run_dir} has no {SELECTED}; delete the folder to train it again")
+    state = load_checkpoint(run_dir / "last.pt")
+    save_checkpoint(run_dir / SELECTED, dict(state, selected_by=selected_by))
+
+
 def _progress_line(config: ExperimentConfig, row: dict, epoch_seconds: float) -> str:
     eta = (config.epochs - row["epoch"]) * epoch_seconds
+    val = f"val PSNR {row['val_psnr']:.2f} dB  " if "val_psnr" in row else ""
     return (
         f"{config.name} epoch {row['epoch']}/{config.epochs}  train {row['train_loss']:.4f}  "
-        f"test {row['test_loss']:.4f}  PSNR {row['test_psnr']:.2f} dB  {row['images_per_s']:.1f} img/s  "
+        f"test {row['test_loss']:.4f}  {val}test PSNR {row['test_psnr']:.2f} dB  {row['images_per_s']:.1f} img/s  "
         f"{row['seconds']:.1f}s  ETA {eta:.0f}s"
     )
+
+
+def _step_delay_from_env():
+    """COLORIZE_STEP_DELAY_S: a sleep after every step, so a test's kill lands mid-epoch (subprocess runs)."""
+    delay = float(os.environ.get("COLORIZE_STEP_DELAY_S", "0"))
+    return (lambda: time.sleep(delay)) if delay else None
 
 
 def _silent(*args, **kwargs) -> None:
@@ -352,7 +423,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         distributed.shutdown()
     if int(os.environ.get("RANK", "0")) == 0:
-        print(f"best test PSNR {run.history['test_psnr'].max():.2f} dB; checkpoints in {run.run_dir}")
+        print(
+            f"selected epoch {run.selected_epoch} ({run.selected_by}); final test PSNR "
+            f"{run.history['test_psnr'].iloc[-1]:.2f} dB; checkpoints in {run.run_dir}"
+        )
     return 0
 
 

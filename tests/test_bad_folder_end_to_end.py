@@ -1,5 +1,6 @@
-"""A folder seeded with every kind of bad file: notebook 01 names each skipped file and why, and
-notebook 02 trains on the rest (smoke profile, through papermill as `make reproduce` runs it)."""
+"""A folder seeded with every kind of bad file: notebook 01 names each skipped file and why and lists the
+validation split, and notebook 02 trains on the rest, choosing its checkpoint on the validation photos
+(smoke profile, through papermill as `make reproduce` runs it)."""
 
 import os
 
@@ -61,6 +62,7 @@ def test_bad_files_are_reported_and_the_rest_trains(tmp_path):
             timeout=300,
             profile="smoke",
             data=f"folder:{tmp_path / 'photos'}",
+            test_fraction=0.2,
         )
     tables = tmp_path / "reports" / "tables"
     skipped = pd.read_csv(tables / "01_skipped.csv")
@@ -68,7 +70,14 @@ def test_bad_files_are_reported_and_the_rest_trains(tmp_path):
     assert skipped["reason"].str.len().gt(0).all()
     split = pd.read_csv(tables / "01_split.csv").set_index("split")["n_images"]
     assert split.sum() == 15  # 10 good + 5 handled formats
+    # 15 groups: 3 to test (TEST_FRACTION 0.2), and from the 12 training groups 3 choose the checkpoint.
+    assert (split["test"], split["val"], split["train"]) == (3, 3, 9)
+    photos = pd.read_csv(tables / "01_photos.csv")
+    assert (photos["split"] == "val").sum() == 3
+    assert "validation PSNR on 3 photos" in (tmp_path / "01_data.ipynb").read_text()
     history = pd.read_csv(tables / "02_baseline_cnn_history.csv")
-    assert len(history) == 2 and history["train_loss"].notna().all()
+    assert len(history) == 2 and history["train_loss"].notna().all() and history["val_psnr"].notna().all()
     result = pd.read_csv(tables / "02_baseline_cnn.csv")
     assert result["n_test_views"].iloc[0] == split["test"]
+    assert result["selected_by"].iloc[0] == "validation"
+    assert result["selected_epoch"].iloc[0] == history.loc[history["val_psnr"].idxmax(), "epoch"]

@@ -228,8 +228,33 @@ def test_datareport_tables(folder, tmp_path):
     summary = datareport.split_summary(data)
     assert dict(zip(summary["split"], summary["n_images"])) == {
         "train": len(data.train_names),
+        "val": 0,
         "test": len(data.test_names),
     }
+    assert "final epoch" in datareport.selection_rule(data)
+
+
+def test_a_validation_split_is_carved_from_the_training_groups_only(folder, tmp_path):
+    for i in range(12, 20):  # 20 distinct photos + the near-duplicate: 15 training groups at a quarter test
+        Image.fromarray(photo(i)).save(folder / f"p{i:02d}.png")
+    root = tmp_path / "cache"
+    plain = load_cached(folder_files(folder), 32, seed=1, cache_root=root)
+    data = load_cached(folder_files(folder), 32, seed=1, cache_root=root, val_fraction=0.15)
+    assert data.test_names == plain.test_names  # the test photos are the same with or without validation
+    assert not plain.has_validation and data.has_validation
+    assert sorted(data.train_names + data.val_names) == sorted(plain.train_names)
+    groups = {data.group_of(n) for n in data.val_names}
+    assert len(groups) == 3  # round(0.15 * 15) = 2, raised to the minimum of 3
+    assert not groups & {data.group_of(n) for n in data.train_names}  # whole groups, never split
+    assert data.group_of("p00_bright.png") == data.group_of("sub/p00.png")
+    rows = {r["file"]: r["split"] for r in read_manifest(data.cache_dir)}
+    assert {n for n, side in rows.items() if side == "val"} == set(data.val_names)
+    summary = datareport.split_summary(data).set_index("split")
+    assert summary.loc["val", "n_groups"] == 3
+    assert "validation PSNR on" in datareport.selection_rule(data)
+    # Another seed draws other validation groups from the same training side of its own split.
+    other = load_cached(folder_files(folder), 32, seed=2, cache_root=root, val_fraction=0.15)
+    assert other.has_validation and set(other.val_names) <= set(other.train_names + other.val_names)
 
 
 def test_resolve_source_rejects_a_bare_folder_prefix():

@@ -123,11 +123,54 @@ def test_training_budget_table_and_figure(smoke_run):
     assert (smoke_run / "reports" / "figures" / "06_training_budget_psnr_vs_steps.png").exists()
 
 
+# Every table with a row per trained model: each says how that model's checkpoint was chosen.
+RESULTS_TABLES = (
+    "02_baseline_cnn",
+    "03_unet_rgb",
+    "04_unet_lab",
+    "05_classification",
+    "05_classification_decoding",
+    "05_classification_field",
+    "06_alpha_ablation",
+    "06_training_budget",
+    "07_bin_ablation",
+    "table1",
+)
+
+
+def test_every_results_table_says_how_its_checkpoints_were_chosen_never_by_test(smoke_run):
+    tables = smoke_run / "reports" / "tables"
+    for name in RESULTS_TABLES:
+        table = pd.read_csv(tables / f"{name}.csv")
+        models = table[~table["model"].str.startswith("Gray")]
+        assert "selected_by" in table, name
+        # The bundled photos have 6 training groups, too few to spare a validation split: final epoch.
+        assert set(models["selected_by"]) == {"final epoch"}, name
+    for name in ("02_baseline_cnn", "05_classification"):
+        history = pd.read_csv(tables / f"{name}_history.csv")
+        table = pd.read_csv(tables / f"{name}.csv")
+        assert "val_psnr" not in history and table["selected_epoch"].iloc[0] == history["epoch"].max()
+
+
+def test_claims_on_the_bundled_photos_hold_or_fail_nothing(smoke_run):
+    """Two test photos are below the six photo groups a verdict needs: nothing is held or not held."""
+    tables = smoke_run / "reports" / "tables"
+    claims = pd.read_csv(tables / "claims.csv").set_index("id")
+    assert set(claims["verdict"]) <= {"inconclusive", "not testable"}
+    assert claims.loc["skip_helps", "verdict"] == "inconclusive" and claims.loc["skip_helps", "n_groups"] == 2
+    assert "a verdict needs at least 6" in claims.loc["skip_helps", "why"]
+    assert claims.loc["unet_rgb_13p5", "verdict"] == "not testable"
+    budget = pd.read_csv(tables / "06_training_budget_verdicts.csv")
+    assert (budget["verdict"] == "not testable").all()
+    facts = pd.read_csv(tables / "grid_facts.csv")
+    assert facts["n_bins"].tolist() == [2704, 676, 324] and "verdict" not in facts
+
+
 def test_each_distinct_experiment_trains_once(smoke_run):
     # 4 main models + alphas 0, 0.3, 0.5, 1 (0.7 is 03's U-Net RGB) + bins 5, 15 (10 is 05's classifier):
     # 10 runs for the 12 rows; + the training-budget arms (stated and long per model; the smoke
     # profile's lr 1e-3 arm is the Table 1 run) + 05's field classifier.
-    runs = [p for p in (smoke_run / "data" / "checkpoints").iterdir() if (p / "best.pt").exists()]
+    runs = [p for p in (smoke_run / "data" / "checkpoints").iterdir() if (p / "selected.pt").exists()]
     assert len(runs) == 10 + 4 + 1, sorted(p.name for p in runs)
     tables = smoke_run / "reports" / "tables"
     classif = pd.read_csv(tables / "05_classification.csv").iloc[0]

@@ -5,12 +5,18 @@ import pandas as pd
 import pytest
 
 from colorize_lib.stats import (
-    bootstrap,
+    Sample,
+    difference,
+    estimate,
     format_interval,
     mean_ci,
+    mse_of,
     paired_diff_ci,
     per_photo,
     photo_of,
+    pooled_psnr,
+    pooled_psnr_ci,
+    sample,
     with_intervals,
 )
 
@@ -28,6 +34,13 @@ def _random_table(n_photos: int, seed: int, views: int = 5, shift: float = 0.0) 
     return _table({f"p{i:03d}": list(rng.normal(18 + shift, 2, views)) for i in range(n_photos)})
 
 
+def _numbers(values: np.ndarray) -> Sample:
+    """A sample of one column straight from numbers, one group each (what the simulations draw)."""
+    return Sample(
+        (np.asarray(values, float)[None, :, None],), np.ones(len(values)), tuple(map(str, range(len(values))))
+    )
+
+
 def test_photo_of_splits_at_the_last_colon():
     assert photo_of("astronaut:top-left") == "astronaut"
     assert photo_of("a:b:whole") == "a:b"
@@ -39,23 +52,108 @@ def test_views_of_one_photo_count_once():
     # whereas a mean over views would give (50 + 20) / 6.
     table = _table({"a": [8.0, 9.0, 10.0, 11.0, 12.0], "b": [20.0]})
     assert per_photo(table, "psnr")["psnr"].to_dict() == {"a": 10.0, "b": 20.0}
-    mean, lo, hi = mean_ci(table, "psnr", n_resamples=2000)
+    mean, lo, hi = mean_ci(table, "psnr")
     assert mean == pytest.approx(15.0)
-    # Resampling two photos gives means 10, 15 or 20 only: the interval ends are among them.
-    assert lo == pytest.approx(10.0) and hi == pytest.approx(20.0)
+    # Two photos: the t interval with 1 degree of freedom is 15 ± 12.706 · 5 (not [min, max] = [10, 20]).
+    assert hi - mean == pytest.approx(12.7062 * 5.0, rel=1e-4) and mean - lo == pytest.approx(hi - mean)
 
 
-def test_identical_seeds_give_identical_intervals_and_others_differ():
-    table = _random_table(30, seed=1)
-    assert mean_ci(table, "psnr", seed=4) == mean_ci(table, "psnr", seed=4)
-    assert mean_ci(table, "psnr", seed=4)[1:] != mean_ci(table, "psnr", seed=5)[1:]
+def test_the_interval_of_a_mean_is_the_textbook_t_interval():
+    from scipy import stats
+
+    x = np.random.default_rng(3).normal(18, 2, 9)
+    est = estimate(_numbers(x))
+    half = stats.t.ppf(0.975, 8) * x.std(ddof=1) / np.sqrt(9)
+    assert (est.lo, est.hi) == pytest.approx((x.mean() - half, x.mean() + half))
+    assert est.df == pytest.approx(8) and est.n_groups == 9
 
 
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("n", [8, 30])
+def test_coverage_of_the_interval_over_simulated_studies(n):
+    """2,000 made-up studies of n photo differences (skewed, like PSNR gains): the 95% interval must cover
+    the true mean 95% ± 3% of the time. A percentile bootstrap covers ~88% at n = 8 (see stats.py)."""
+    rng = np.random.default_rng(n)
+    true_mean, hits, studies = 0.5, 0, 2000
+    for _ in range(studies):
+        x = rng.normal(true_mean, 2.0, n) if _ % 2 else true_mean - 1.0 + rng.gamma(4.0, 0.25, n) * 1.0
+        est = estimate(_numbers(x))
+        hits += est.lo <= true_mean <= est.hi
+    assert abs(hits / studies - 0.95) <= 0.03, hits / studies
+
+
+def test_coverage_with_photo_groups_and_seeds():
+    """Groups of 1-3 correlated photos and 3 training seeds that each shift the result: the interval over
+    groups and seeds covers the true mean 95% ± 3% of 2,000 studies; one that ignores the seeds does not."""
+    rng = np.random.default_rng(11)
+    n_groups, seeds, studies = 12, 3, 2000
+    sizes = np.array([1, 2, 3] * 4)
+    photo_group = np.repeat(np.arange(n_groups), sizes)
+    hits = hits_one_seed = 0
+    for _ in range(studies):
+        group_effect = rng.normal(0, 1.0, n_groups)[photo_group]
+        photo = group_effect + rng.normal(0, 0.5, len(photo_group))
+        seed_effect = rng.normal(0, 0.6, seeds)
+        values = photo[None] + seed_effect[:, None] + rng.normal(0, 0.2, (seeds, len(photo_group)))
+        # Group means per seed, weighted by photos (what `sample` makes of such a table, built directly).
+        means = np.stack([np.bincount(photo_group, v) / sizes for v in values])[:, :, None]
+        names = tuple(map(str, range(n_groups)))
+        # Truth: the mean over photos is 0 in expectation over groups, photos and seeds.
+        est = estimate(Sample((means,), sizes.astype(float), names))
+        hits += est.lo <= 0.0 <= est.hi
+        one = estimate(Sample((means[:1],), sizes.astype(float), names))
+        hits_one_seed += one.lo <= 0.0 <= one.hi
+    assert abs(hits / studies - 0.95) <= 0.03, hits / studies
+    assert hits_one_seed / studies < 0.92  # the seed's shift is real uncertainty
+
+
+def test_two_files_of_one_group_count_once():
+    table = _table({"left": [20.0], "right": [20.2], "c": [15.0], "d": [16.0]})
+    table["group"] = ["pair", "pair", "c", "d"]
+    data = sample([(table, "psnr")])
+    assert data.n_groups == 3 and data.n_photos == 4
+    est = estimate(data)
+    # The point estimate is still the mean over photos; its uncertainty has 2 degrees of freedom, not 3.
+    assert est.mean == pytest.approx(table["psnr"].mean())
+    assert est.df == pytest.approx(2)
+    alone = estimate(sample([(table.drop(columns="group"), "psnr")]))
+    assert alone.n_groups == 4 and alone.hi - alone.lo < est.hi - est.lo
+
+
+def test_a_photo_in_two_groups_is_an_error():
+    table = _table({"a": [1.0, 2.0], "b": [3.0]})
+    table["group"] = ["g1", "g2", "g2"]
+    with pytest.raises(ValueError, match=r"photo\(s\) \['a'\] appear in more than one group"):
+        sample([(table, "psnr")])
+
+
+def test_seeds_widen_the_interval_of_a_difference_one_seed_could_erase():
+    base = _random_table(30, seed=1)
+    runs_a = [base.assign(psnr=base["psnr"] + g, seed=s) for s, g in enumerate([1.0, 1.1, -0.8])]
+    b = base.assign(psnr=base["psnr"] - 0.0)
+    one_seed = paired_diff_ci(runs_a[0], b, "psnr")
+    assert one_seed.lo > 0.9  # seed 0 alone: a clear gain
+    three = paired_diff_ci(pd.concat(runs_a), b, "psnr")
+    assert three.lo < 0 < three.hi  # the third seed erases it
+    assert three.mean == pytest.approx(np.mean([1.0, 1.1, -0.8]))
+
+
+def test_pooled_psnr_is_computed_inside_every_replicate():
+    table = _random_table(12, seed=4)
+    interval = pooled_psnr_ci(table)
+    mse = 10 ** (-table["psnr"] / 10)
+    assert interval.mean == pytest.approx(-10 * np.log10(mse.mean()))
+    assert interval.mean <= table["psnr"].mean()  # pooled PSNR never exceeds the mean of per-view PSNR
+    assert interval.lo < interval.mean < interval.hi
+    # The same statistic by hand through sample/estimate.
+    est = estimate(sample([(mse_of(table), "mse")]), lambda m: pooled_psnr(m[..., 0]))
+    assert (est.lo, est.hi) == pytest.approx((interval.lo, interval.hi))
+
+
+@pytest.mark.parametrize("seed", range(3))
 def test_interval_contains_the_mean_and_narrows_with_more_photos(seed):
     small, large = _random_table(10, seed), _random_table(200, seed)
     for table in (small, large):
-        mean, lo, hi = mean_ci(table, "psnr", seed=seed)
+        mean, lo, hi = mean_ci(table, "psnr")
         assert lo < mean < hi
         assert mean == pytest.approx(table["psnr"].mean())  # equal views per photo
     width = lambda iv: iv.hi - iv.lo  # noqa: E731
@@ -65,7 +163,7 @@ def test_interval_contains_the_mean_and_narrows_with_more_photos(seed):
 def test_paired_diff_of_a_table_with_itself_is_exactly_zero():
     table = _random_table(25, seed=2)
     d = paired_diff_ci(table, table, "psnr")
-    assert (d.mean, d.lo, d.hi, d.share_positive) == (0.0, 0.0, 0.0, 0.0)
+    assert (d.mean, d.lo, d.hi, d.p_value) == (0.0, 0.0, 0.0, 1.0)
 
 
 def test_paired_diff_pairs_by_photo_and_sees_a_consistent_gain():
@@ -74,8 +172,8 @@ def test_paired_diff_pairs_by_photo_and_sees_a_consistent_gain():
     b = b.sample(frac=1.0, random_state=0)  # row order must not matter
     d = paired_diff_ci(a, b, "psnr")
     assert 0.45 < d.lo < d.mean < d.hi < 0.55  # pairing removes the 2 dB spread between photos
-    assert d.share_positive == 1.0
-    assert paired_diff_ci(b, a, "psnr").share_positive == 0.0
+    assert d.p_value < 1e-10
+    assert paired_diff_ci(b, a, "psnr").mean == pytest.approx(-d.mean)
 
 
 def test_paired_diff_can_compare_two_columns_of_one_table():
@@ -88,24 +186,25 @@ def test_paired_diff_can_compare_two_columns_of_one_table():
 def test_paired_diff_requires_the_same_photos_and_names_the_missing_ones():
     a = _table({"x": [1.0], "y": [2.0], "z": [3.0]})
     b = _table({"x": [1.0], "y": [2.0], "w": [3.0]})
-    with pytest.raises(ValueError, match=r"only in a: \['z'\].*only in b: \['w'\]"):
+    with pytest.raises(ValueError, match=r"only in table 1: \['w'\].*only in table 0: \['z'\]"):
         paired_diff_ci(a, b, "psnr")
 
 
 def test_one_photo_gives_a_nan_interval_with_a_warning():
     table = _table({"solo": [17.0, 19.0, 18.0]})
-    with pytest.warns(UserWarning, match="one photo"):
+    with pytest.warns(UserWarning, match="one photo group"):
         mean, lo, hi = mean_ci(table, "psnr")
     assert mean == pytest.approx(18.0) and math.isnan(lo) and math.isnan(hi)
     assert format_interval((mean, lo, hi), "dB") == "18.00 dB [n/a]"
 
 
-def test_bootstrap_statistic_sees_paired_columns():
-    # Column 1 = column 0 + 3 on every photo: any resample's difference is exactly 3.
+def test_statistic_sees_paired_columns():
+    # Column 1 = column 0 + 3 on every photo: any replicate's difference is exactly 3.
     values = np.random.default_rng(0).normal(size=(15, 1)) + np.array([[0.0, 3.0]])
-    interval, stats = bootstrap(values, lambda m: m[..., 1] - m[..., 0], n_resamples=500)
-    assert stats.shape == (500,)
-    np.testing.assert_allclose([*interval], [3.0, 3.0, 3.0])
+    data = Sample((values[None],), np.ones(15), tuple(map(str, range(15))))
+    est = estimate(data, lambda m: m[..., 1] - m[..., 0])
+    np.testing.assert_allclose([est.mean, est.lo, est.hi], [3.0, 3.0, 3.0])
+    assert estimate(data, difference).mean == pytest.approx(-3.0)
 
 
 def test_with_intervals_adds_lo_hi_per_key_and_keeps_the_row():
@@ -116,7 +215,7 @@ def test_with_intervals_adds_lo_hi_per_key_and_keeps_the_row():
     assert row == {"model": "m", "psnr_db": table["psnr"].mean()}  # not modified in place
     assert out["psnr_db_lo"] < out["psnr_db"] < out["psnr_db_hi"]
     assert out["colorfulness_lo"] == pytest.approx(2 * out["psnr_db_lo"])
-    assert out["n_photos"] == 12
+    assert out["n_photos"] == 12 and out["n_groups"] == 12
 
 
 def test_bad_tables_name_the_problem():
@@ -126,5 +225,5 @@ def test_bad_tables_name_the_problem():
         mean_ci(_table({"a": [1.0]}), "ssim")
     with pytest.raises(ValueError, match=r"NaN for view\(s\) \['b:whole'\]"):
         mean_ci(_table({"a": [1.0], "b": [float("nan")]}), "psnr")
-    with pytest.raises(ValueError, match="n_resamples"):
-        mean_ci(_table({"a": [1.0], "b": [2.0]}), "psnr", n_resamples=0)
+    with pytest.raises(ValueError, match="level"):
+        mean_ci(_table({"a": [1.0], "b": [2.0]}), "psnr", level=1.5)

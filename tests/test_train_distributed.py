@@ -60,7 +60,7 @@ def test_two_processes_match_one_process(tmp_path, experiment):
 
     _, two = run_one_and_two_processes([*train, str(tmp_path / "one")], [*train, str(tmp_path / "two")])
     assert two.stdout.count(f"{experiment} epoch 1/3") == 1  # only rank 0 logs
-    assert two.stdout.count("best test PSNR") == 1
+    assert two.stdout.count("final test PSNR") == 1
 
     a = torch.load(tmp_path / "one" / "last.pt", weights_only=True)
     b = torch.load(tmp_path / "two" / "last.pt", weights_only=True)

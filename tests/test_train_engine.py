@@ -1,5 +1,6 @@
 """fit(): determinism, checkpoint contents and refusal, NaN and out-of-memory handling, thread setup."""
 
+import dataclasses
 import math
 
 import pytest
@@ -75,16 +76,44 @@ def test_checkpoint_loads_weights_only_with_everything_to_resume(tmp_path, data)
     config = smoke(epochs=2)
     run = fit(config, data, tmp_path, log=quiet)
     state = torch.load(tmp_path / "last.pt", weights_only=True)
-    assert {"model", "optimizer", "rng", "epoch", "history", "config", "best_psnr", "format"} <= state.keys()
+    keys = {"model", "optimizer", "rng", "epoch", "history", "config", "best_val_psnr", "selected_by", "photos"}
+    assert keys | {"format"} <= state.keys()
     assert state["epoch"] == 2 and len(state["history"]) == 2
     assert state["config"] == config.to_dict()
     assert isinstance(state["rng"]["torch"], torch.Tensor)
-    assert state["best_psnr"] == run.history["test_psnr"].max()
-    best = torch.load(tmp_path / "best.pt", weights_only=True)
-    assert best["history"][-1]["test_psnr"] == state["best_psnr"]
-    assert_same_tensors(best["model"], {k: v.cpu() for k, v in run.model.state_dict().items()})
+    # The bundled photos have no validation split: the final epoch is the model the tables report.
+    assert state["selected_by"] == run.selected_by == "final epoch" and run.selected_epoch == 2
+    chosen = torch.load(tmp_path / "selected.pt", weights_only=True)
+    assert chosen["epoch"] == 2
+    assert_same_tensors(chosen["model"], {k: v.cpu() for k, v in run.model.state_dict().items()})
+    assert not (tmp_path / "best.pt").exists()  # nothing is chosen on the test photos
     assert (tmp_path / "config.json").exists() and (tmp_path / "history.csv").exists()
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary files left behind
+
+
+def with_validation(data, n_val: int = 3):
+    """The bundled photos with the last `n_val` training photos moved to a validation split."""
+    return dataclasses.replace(
+        data,
+        train=data.train[:-n_val],
+        train_names=data.train_names[:-n_val],
+        val=data.train[-n_val:],
+        val_names=data.train_names[-n_val:],
+    )
+
+
+def test_the_checkpoint_is_chosen_on_validation_photos_never_on_test_photos(tmp_path, data):
+    split = with_validation(data)
+    run = fit(smoke(epochs=4, lr=3e-3), split, tmp_path, log=quiet)
+    history = run.history
+    assert {"val_loss", "val_psnr"} <= set(history) and run.selected_by == "validation"
+    assert run.selected_epoch == int(history.loc[history["val_psnr"].idxmax(), "epoch"])
+    chosen = torch.load(tmp_path / "selected.pt", weights_only=True)
+    assert chosen["epoch"] == run.selected_epoch and chosen["selected_by"] == "validation"
+    assert_same_tensors(chosen["model"], {k: v.cpu() for k, v in run.model.state_dict().items()})
+    # Resuming on other training/validation photos is refused, naming the folder.
+    with pytest.raises(ValueError, match="other training/validation photos"):
+        fit(smoke(epochs=4, lr=3e-3), with_validation(data, 2), tmp_path, log=quiet)
 
 
 def test_completed_run_returns_at_once(tmp_path, data):

@@ -55,7 +55,7 @@ def test_killed_run_resumes_to_identical_weights(tmp_path):
     straight = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert straight.returncode == 0, straight.stderr
 
-    for name in ("last.pt", "best.pt"):
+    for name in ("last.pt", "selected.pt"):
         a = torch.load(tmp_path / "killed" / name, weights_only=True)
         b = torch.load(tmp_path / "straight" / name, weights_only=True)
         assert a["epoch"] == b["epoch"]
