@@ -257,6 +257,19 @@ def test_a_validation_split_is_carved_from_the_training_groups_only(folder, tmp_
     assert other.has_validation and set(other.val_names) <= set(other.train_names + other.val_names)
 
 
+def test_a_source_with_its_own_split_keeps_its_test_photos_and_draws_validation_from_train(folder, tmp_path):
+    """As on the paper's data: validation photos come from the authors' training images only."""
+    for i in range(12, 20):
+        Image.fromarray(photo(i)).save(folder / f"p{i:02d}.png")
+    files = folder_files(folder)
+    fixed_test = {"p04.png", "p05.png", "p07.png"}
+    files.splits = ["test" if n in fixed_test else "train" for n in files.names]
+    data = load_cached(files, 32, seed=0, cache_root=tmp_path / "cache", val_fraction=0.15)
+    assert set(data.test_names) == fixed_test
+    assert data.has_validation and not set(data.val_names) & fixed_test
+    assert len(data.val_names) >= 3 and not set(data.val_names) & set(data.train_names)
+
+
 def test_resolve_source_rejects_a_bare_folder_prefix():
     with pytest.raises(ValueError, match="needs a path"):
         resolve_source("folder:")

@@ -95,6 +95,8 @@ def test_resume_command_names_profile_data_and_a_moved_reports_folder(tmp_path):
     assert resume_command("cpu", "bundled", PROJECT_ROOT / "reports") == "make reproduce PROFILE=cpu DATA=bundled"
     cmd = resume_command("smoke", "folder:/my photos", tmp_path)
     assert cmd == f"make reproduce PROFILE=smoke DATA='folder:/my photos' REPORTS={tmp_path}"
+    cmd = resume_command("cpu", "folder:/p", PROJECT_ROOT / "reports", seed=1, test_fraction=0.45)
+    assert cmd == "make reproduce PROFILE=cpu DATA=folder:/p SEED=1 TEST_FRACTION=0.45"
 
 
 def test_summary_prints_table1_and_the_index_path(tmp_path, capsys):
