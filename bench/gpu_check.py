@@ -36,10 +36,10 @@ from colorize_lib.config import make_config, study_configs  # noqa: E402
 from colorize_lib.crops import CropSampler, test_views  # noqa: E402
 from colorize_lib.data import ImageSet, load_image_set  # noqa: E402
 from colorize_lib.inference import autocast, colorize, eval_batch_size  # noqa: E402
+from colorize_lib.reference import PAPER_TEST_IMAGES, PAPER_TRAIN_IMAGES  # noqa: E402
 from colorize_lib.runtime import describe_device, setup  # noqa: E402
 from colorize_lib.train import build, fit  # noqa: E402
 
-PAPER_TRAIN_IMAGES, PAPER_TEST_IMAGES = 5882, 1037  # the authors' published split (FACTS section 2)
 # Dense (no sparsity) bf16 tensor-core peaks in FLOP/s, from NVIDIA's data sheets; first match wins.
 BF16_PEAK = {
     "H100 PCIe": 756e12,

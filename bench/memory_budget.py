@@ -69,11 +69,11 @@ from colorize_lib.config import PROFILE_NAMES, ExperimentConfig, make_config
 from colorize_lib.fused_head import DEFAULT_CHUNK_ELEMENTS
 from colorize_lib.metrics import psnr
 from colorize_lib.models import count_parameters, get_model
+from colorize_lib.reference import PAPER_TEST_IMAGES, PAPER_TRAIN_IMAGES
 from colorize_lib.tasks import Task
 
 GIB = 2**30
 BIN_SIZES = (5, 10, 15)  # notebook 07's `bin_sizes`; notebook 06's alphas all cost the same memory
-PAPER_TRAIN_PHOTOS, PAPER_TEST_PHOTOS = 5882, 1037  # the authors' data set (FACTS section 2)
 MARGIN = 1.15  # allocator rounding and fragmentation, cuDNN workspaces proportional to the batch
 OVERHEAD_GIB = 1.0  # CUDA context (~0.5 GiB) plus cuBLAS/cuDNN handles and fixed workspaces
 DTYPES = ("bf16", "fp32")
@@ -322,8 +322,8 @@ def trace_experiment(
     config: ExperimentConfig,
     dtype: str = "bf16",
     eval_batch_size: int | None = None,
-    train_photos: int = PAPER_TRAIN_PHOTOS,
-    test_photos: int = PAPER_TEST_PHOTOS,
+    train_photos: int = PAPER_TRAIN_IMAGES,
+    test_photos: int = PAPER_TEST_IMAGES,
     device: str = "meta",
 ) -> Budget:
     """Peak memory of one steady-state train step and one eval batch of `config`, traced on `device`.
@@ -362,8 +362,8 @@ def budget_table(
     profile: str,
     dtype: str = "bf16",
     eval_batch_size: int | None = None,
-    train_photos: int = PAPER_TRAIN_PHOTOS,
-    test_photos: int = PAPER_TEST_PHOTOS,
+    train_photos: int = PAPER_TRAIN_IMAGES,
+    test_photos: int = PAPER_TEST_IMAGES,
 ) -> list[dict]:
     """One row per experiment of `profile`: settings, parameters and traced peaks in GiB."""
     rows = []
@@ -493,8 +493,8 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="evaluation batch size (default: the training batch size, as fit uses)",
     )
-    parser.add_argument("--train-photos", type=int, default=PAPER_TRAIN_PHOTOS)
-    parser.add_argument("--test-photos", type=int, default=PAPER_TEST_PHOTOS)
+    parser.add_argument("--train-photos", type=int, default=PAPER_TRAIN_IMAGES)
+    parser.add_argument("--test-photos", type=int, default=PAPER_TEST_IMAGES)
     parser.add_argument("--validate", action="store_true", help="compare the trace with a real CPU step")
     parser.add_argument("--measure-rss", metavar="CONFIG_JSON", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -35,8 +35,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .quantize import PAPER_N_BINS, ABGrid
-from .reference import MODEL_LABELS, PAPER_ALPHA_PSNR, PAPER_CLASSIF_VAL_CE, PAPER_PSNR
+from .quantize import ABGrid
+from .reference import MODEL_LABELS, PAPER_ALPHA_PSNR, PAPER_CLASSIF_VAL_CE, PAPER_N_BINS, PAPER_PSNR
 from .stats import (
     LEVEL,
     Interval,

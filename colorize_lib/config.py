@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .files import atomic_write_text
 from .models import list_models, model_entry
+from .reference import PAPER_TRAIN_IMAGES
 
 PROFILE_NAMES = ("smoke", "cpu", "paper", "rehearsal")
 EXPERIMENTS = ("baseline", "unet_rgb", "unet_lab", "unet_classif", "alpha_ablation", "bin_ablation")
@@ -49,7 +50,7 @@ class ExperimentConfig:
     class_weight_mix: float = 0.5  # lambda of the class rebalancing (0 = plain 1/p over seen bins)
     decode: str = "argmax"  # classifier decoding: argmax (paper) | annealed_mean (Zhang et al.)
     temperature: float = 0.38  # annealed-mean temperature
-    # The classifier as Zhang et al. (2016) train it; the defaults are the paper's (FACTS section 4).
+    # The classifier as Zhang et al. (2016, §2.2) train it; the defaults are the paper's (§3.5).
     bins: str = "full"  # full (paper: every grid bin) | in_gamut (only bins sRGB reaches; Zhang: 313)
     targets: str = "hard"  # hard (paper: the nearest bin) | soft (Gaussian over the nearest bins; Zhang)
     prior_sigma: float = 0.0  # Gaussian smoothing of the bin prior before rebalancing, AB units (Zhang: 5)
@@ -195,12 +196,14 @@ def _check(ok: bool, name: str, value, expected: str) -> None:
         raise ValueError(f"config parameter '{name}' = {value!r} is invalid: expected {expected}")
 
 
-# The paper's settings (FACTS section 1 / paper section 4.2). Ablations use the model they vary.
+# The paper's settings (§4.2, Table 1). Ablations use the model they vary.
 # An epoch is 5,882 images, the authors' training set, whatever the source: on their data that is one
 # pass as before, and on any other source the number of Adam steps stays the paper's (12 per epoch at
 # batch 512, 368 at batch 16).
-_PAPER_96 = dict(resolution=96, image_size=96, epochs=20, batch_size=512, alpha=0.7, samples_per_epoch=5882)
-_PAPER_512 = dict(resolution=512, image_size=512, width=52, batch_size=16, samples_per_epoch=5882)
+_PAPER_96 = dict(
+    resolution=96, image_size=96, epochs=20, batch_size=512, alpha=0.7, samples_per_epoch=PAPER_TRAIN_IMAGES
+)
+_PAPER_512 = dict(resolution=512, image_size=512, width=52, batch_size=16, samples_per_epoch=PAPER_TRAIN_IMAGES)
 _PAPER = {
     "baseline": dict(_PAPER_96, model="baseline", width=64),
     "unet_rgb": dict(_PAPER_96, model="unet_rgb", width=49),
@@ -270,13 +273,12 @@ def study_configs(profile: str, data: str = "bundled") -> list[ExperimentConfig]
 
 
 # The training-budget experiment (notebook 06): Table 1's 96² models under the paper's stated budget,
-# 20 epochs of 5,882 images at batch 512 = 12 x 20 = 240 Adam steps at lr 1e-4, against a longer
-# budget and the published notebook's lr 1e-3. Other profiles keep the 240 steps and lr 1e-4 at their
-# own batch and resolution (crops per epoch = 12 batches), with a shorter long arm on CPU.
-PAPER_STEPS = 240
+# reference.PAPER_STEPS (240 Adam steps at lr 1e-4), against a longer budget and the published notebook's
+# lr 1e-3. Other profiles keep the 240 steps and lr 1e-4 at their own batch and resolution (crops per
+# epoch = 12 batches), with a shorter long arm on CPU.
 BUDGET = {  # profile -> (crops per epoch, epochs of the stated arm, epochs of the long arm)
-    "paper": (5882, 20, 200),
-    "rehearsal": (5882, 1, 2),
+    "paper": (PAPER_TRAIN_IMAGES, 20, 200),
+    "rehearsal": (PAPER_TRAIN_IMAGES, 1, 2),
     "cpu": (12 * 32, 20, 60),
     "smoke": (8, 2, 4),
 }

@@ -2,7 +2,7 @@
 
 The classifier scores Q bins per pixel (Q = 676 at bin size 10, 2704 at 5). Materialising the logits
 (B, Q, H, W) and their float32 copies for the softmax is what made it ~5x slower than U-Net LAB on
-CPU and what cannot fit one GPU at the paper profile (~186 GiB at b = 5; FACTS.md section 7). Here
+CPU and what cannot fit one GPU at the paper profile (~186 GiB at b = 5; bench/RESULTS.md). Here
 the head -- a (Q, C) weight and a (Q,) bias, the UNet's `out` 1x1 conv -- is applied to one chunk
 of pixels at a time; the chunk's logits are turned into what is needed (loss and gradients, an
 argmax, an annealed mean) and dropped, so no more than one chunk of logits exists at a time.

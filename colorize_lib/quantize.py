@@ -4,7 +4,7 @@ n = ceil(256 / b) bins per axis over a, b in [-128, 128), centres symmetric abou
 centre_k = (k - (n - 1) / 2) * b. For b = 10 that is 26 x 26 = 676 bins with centres
 -125, -115, ..., 125, the paper's eq. (5); b = 5 gives 2704 bins (as the paper says);
 b = 15 gives 18 x 18 = 324 bins, where the paper reports 196 (= 14^2, which would not cover the
-range). `PAPER_N_BINS` keeps the paper's figures so that tables can show both.
+range). `reference.PAPER_N_BINS` keeps the paper's figures so that tables can show both.
 
 `in_gamut=True` keeps only the bins some sRGB colour falls in (268 of 676 at b = 10), as Zhang et al.
 (2016) do with their 313: the classifier then has that many classes, class k being the k-th kept bin in
@@ -20,8 +20,6 @@ import torch
 
 from .color import rgb_to_lab
 
-# The paper's reported class counts (section 5.3), shown beside ours in the bin ablation.
-PAPER_N_BINS = {5: 2704, 10: 676, 15: 196}
 # Samples per edge of each face of the RGB cube when finding the in-gamut bins. The AB colours of the
 # whole cube are those of its surface (a line along L through any point of the gamut meets its
 # boundary), and 511 samples (step 1/510) include every 8-bit value of a face. 1.5M colours, ~1 s.

@@ -1,4 +1,17 @@
-"""The paper's reported figures, kept beside ours in every table (FACTS section 1)."""
+"""The paper's numbers, each in one place: its data, its grid, its reported figures. Every table shows
+the figures beside ours, and every other module imports them from here."""
+
+# The authors' published data set (paper §4.1; their repository at the commit `sources.paper` pins):
+# dataset/train/train_img_*.jpg and dataset/test/val_img_*.jpg.
+PAPER_TRAIN_IMAGES = 5882
+PAPER_TEST_IMAGES = 1037
+
+# The classes the paper reports for its bin sizes (§5.3); our grid's own counts are `ABGrid(b).n_bins`.
+PAPER_N_BINS = {5: 2704, 10: 676, 15: 196}
+
+# The stated 96² recipe: 20 epochs of PAPER_TRAIN_IMAGES at batch 512, ceil(5882 / 512) = 12 steps each
+# (§4.2): 240 Adam steps at lr 1e-4.
+PAPER_STEPS = 240
 
 # Table 1: mean test PSNR (dB) on 1,000 test images, at the paper's resolutions.
 PAPER_PSNR = {"baseline": 11.2, "unet_rgb": 13.5, "unet_lab": 19.0, "unet_classif": 18.2}

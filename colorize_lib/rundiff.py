@@ -3,8 +3,9 @@
     python -m colorize_lib.rundiff keep [REPORTS]   # copy the current results to REPORTS/previous/
     python -m colorize_lib.rundiff diff [REPORTS]   # numbers that moved, then nbdiff of the outputs
 
-Identical papermill runs differ in hundreds of notebook metadata lines (FACTS §6), so the CSV tables
-are the record of whether a result moved; nbdime's output diff is for a person reading the change.
+Identical papermill runs differ in hundreds of notebook metadata lines (and nbdiff exits 0 on
+differences), so the CSV tables are the record of whether a result moved; nbdime's output diff is for a
+person reading the change.
 """
 
 import html

@@ -14,6 +14,7 @@ from colorize_lib.config import (
     notebook_of,
     study_configs,
 )
+from colorize_lib.reference import PAPER_TRAIN_IMAGES
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -109,8 +110,9 @@ def test_notebook_ablation_defaults_are_the_configs():
 
 @pytest.mark.parametrize("profile", ["paper", "cpu"])
 def test_stated_budget_arm_is_exactly_the_papers_240_steps(profile):
-    from colorize_lib.config import PAPER_STEPS, budget_configs
+    from colorize_lib.config import budget_configs
     from colorize_lib.crops import CropSampler
+    from colorize_lib.reference import PAPER_STEPS
 
     arms = budget_configs(profile)
     assert {c.model for _, c in arms} == {"baseline", "unet_rgb"}
@@ -122,7 +124,12 @@ def test_stated_budget_arm_is_exactly_the_papers_240_steps(profile):
             assert steps > PAPER_STEPS and c.lr == 1e-4
     paper = dict((c.name, c) for _, c in budget_configs("paper"))
     stated = paper["budget-unet_rgb-stated"]
-    assert (stated.batch_size, stated.epochs, stated.samples_per_epoch, stated.resolution) == (512, 20, 5882, 96)
+    assert (stated.batch_size, stated.epochs, stated.samples_per_epoch, stated.resolution) == (
+        512,
+        20,
+        PAPER_TRAIN_IMAGES,
+        96,
+    )
 
 
 # The run folder of the paper's classifier before the field's settings existed (smoke and cpu, bundled):

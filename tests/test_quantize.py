@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from colorize_lib.color import rgb_to_lab
-from colorize_lib.quantize import PAPER_N_BINS, ABGrid
+from colorize_lib.quantize import ABGrid
+from colorize_lib.reference import PAPER_N_BINS
 
 
 def test_paper_grid_has_676_bins_with_paper_centres():

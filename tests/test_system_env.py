@@ -18,7 +18,7 @@ from colorize_lib.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
-# What the GPU machine's Python brings (FACTS §7), with their dependencies.
+# What the GPU machine's Python brings (its PyTorch, torchvision and scientific stack), with their dependencies.
 MACHINE_PACKAGES = ["torch", "torchvision", "numpy", "pandas", "matplotlib", "scikit-image", "pillow", "tqdm"]
 PYTHON_VERSION = "{}.{}".format(*sys.version_info[:2])
 

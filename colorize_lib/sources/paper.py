@@ -1,4 +1,4 @@
-"""The authors' published images (FACTS section 2): `dataset/train` and `dataset/test` of their
+"""The authors' published images (paper §4.1): `dataset/train` and `dataset/test` of their
 repository at a pinned commit, fetched with the git CLI so only that folder is transferred.
 
 The whole repository is about 725 MB; a cone-mode sparse checkout of `dataset/` plus a blob-less,
@@ -11,12 +11,11 @@ import subprocess
 from pathlib import Path
 
 from .. import paths
+from ..reference import PAPER_TEST_IMAGES, PAPER_TRAIN_IMAGES
 from .base import SourceFiles
 
 PAPER_REPO = "https://github.com/ADnocap/Recolour-Greyscale"
 PAPER_COMMIT = "5a5259149cbfe2c89f0191bc54a167c6ae24dafc"
-PAPER_TRAIN = 5882  # dataset/train/train_img_*.jpg at PAPER_COMMIT
-PAPER_TEST = 1037  # dataset/test/val_img_*.jpg at PAPER_COMMIT
 TRAIN_PATTERN, TEST_PATTERN = "train_img_*.jpg", "val_img_*.jpg"
 
 
@@ -58,8 +57,8 @@ def fetch_paper(
     dest: Path | None = None,
     repo_url: str = PAPER_REPO,
     commit: str = PAPER_COMMIT,
-    expected_train: int = PAPER_TRAIN,
-    expected_test: int = PAPER_TEST,
+    expected_train: int = PAPER_TRAIN_IMAGES,
+    expected_test: int = PAPER_TEST_IMAGES,
 ) -> Path:
     """Fetch `dataset/` of `repo_url` at `commit` into `dest` (default `paths.RAW_DIR / 'paper'`) and
     return `dest / 'dataset'`.

@@ -1,4 +1,4 @@
-"""Collect photos the way the authors did (FACTS section 2), resumably and within the rate limits.
+"""Collect photos the way the authors did (their `dataset.ipynb`, paper §4.1), resumably and within the rate limits.
 
 `GET {base_url}/v1/curated?per_page=80&page=N` with header `Authorization: <key>`; each photo's
 `src.large2x` is downloaded, rejected if its mean HSV saturation is below 20 (0-255), resized with
