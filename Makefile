@@ -75,6 +75,13 @@ NAMES := $(notdir $(basename $(NOTEBOOKS)))
 EXECUTED := $(NAMES:%=$(REPORTS)/notebooks/%.ipynb)
 HTML := $(NAMES:%=$(REPORTS)/%.html)
 LIB := $(wildcard colorize_lib/*.py colorize_lib/*/*.py)
+# Each notebook depends on the library files it imports, followed through the package's imports
+# (colorize_tools.notebook_deps, standard library only, so any python3 runs it before .venv exists):
+# editing the tooling reruns nothing, editing the losses reruns what trains. If that cannot run, every
+# notebook depends on the whole library, as a safe fallback.
+comma := ,
+NOTEBOOK_DEPS := $(shell python3 -m colorize_tools.notebook_deps $(NOTEBOOKS) 2>/dev/null)
+deps_of = $(or $(subst $(comma),$(space),$(patsubst $(1):%,%,$(filter $(1):%,$(NOTEBOOK_DEPS)))),$(LIB))
 SETTINGS := $(REPORTS)/.settings
 # The notebooks write through colorize_lib.paths, which follows this variable.
 export COLORIZE_REPORTS_DIR := $(abspath $(REPORTS))
@@ -98,7 +105,7 @@ env: $(ENV_STAMP)  ## create .venv (unless an environment is active) and install
 ifeq ($(ENV),system)
 system-check:
 	@command -v $(PY) >/dev/null || { echo "error: ENV=system: $(PY) not found; set PYTHON=/path/to/python3.X" >&2; exit 1; }
-	@$(PY) -m colorize_lib.environment check $(if $(filter test,$(MAKECMDGOALS)),--with pytest)
+	@$(PY) -m colorize_tools.environment check $(if $(filter test,$(MAKECMDGOALS)),--with pytest)
 else
 .venv/bin/python:
 	@test -n "$(PYTHON)" || { echo "error: none of $(PYTHON_CANDIDATES) runs here; install one of them, or point make at" \
@@ -123,7 +130,7 @@ lock:  ## pin every package a fresh install resolves to, for this Python and pla
 	@echo "resolving pyproject.toml for $(PYTHON) (Python $(call py_version,$(PYTHON))) on $(PLATFORM)"
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && $(PYTHON) -m venv "$$tmp/venv" \
 	  && "$$tmp/venv/bin/python" -m pip install --quiet --dry-run --ignore-installed --report "$$tmp/report.json" '.[test]' \
-	  && PYTHONPATH=$(CURDIR) "$$tmp/venv/bin/python" -m colorize_lib.environment lock "$$tmp/report.json" \
+	  && PYTHONPATH=$(CURDIR) "$$tmp/venv/bin/python" -m colorize_tools.environment lock "$$tmp/report.json" \
 	       requirements/lock-py$(call py_version,$(PYTHON))-$(PLATFORM).txt
 
 # Binary wheels of the notebook tools (and pytest) with every dependency, for a machine with no network
@@ -143,7 +150,7 @@ wheelhouse:  ## download the notebook tools' wheels for PYTHON_VERSION into .whe
 	for round in 1 2 3 4 5; do \
 	  $(PYTHON) -m pip download --quiet --only-binary=:all: --implementation cp --python-version $(PYTHON_VERSION) \
 	    $(addprefix --platform ,$(WHEEL_PLATFORMS)) --dest $$dir $$want || exit 1; \
-	  want=$$(PYTHONPATH=$(CURDIR) $(PYTHON) -m colorize_lib.environment wheelhouse-gaps $$dir $(PYTHON_VERSION) $(WHEELHOUSE_PACKAGES)) || exit 1; \
+	  want=$$(PYTHONPATH=$(CURDIR) $(PYTHON) -m colorize_tools.environment wheelhouse-gaps $$dir $(PYTHON_VERSION) $(WHEELHOUSE_PACKAGES)) || exit 1; \
 	  test -z "$$want" && break; echo "  and, for Python $(PYTHON_VERSION) only:" $$want; \
 	done; test -z "$$want" || { echo "error: $$dir still lacks $$want" >&2; exit 1; }
 	@extra=$$(ls $(WHEELHOUSE)/py$(PYTHON_VERSION) | grep -iE '^($(subst $(space),|,$(strip $(WHEELHOUSE_EXCLUDED))))-' || true); \
@@ -163,7 +170,7 @@ install-wheelhouse:  ## install the notebook tools from .wheelhouse/ for python3
 	@echo "installed $(WHEELHOUSE_PACKAGES) for $(WH_PY); now: make reproduce ENV=system"
 
 reproduce: $(HTML) $(REPORTS)/index.html  ## run every notebook (PROFILE, DATA) and render reports/
-	@$(PY) -m colorize_lib.runner finish $(REPORTS)
+	@$(PY) -m colorize_tools.runner finish $(REPORTS)
 
 # When this make started, for the runner's "elapsed" and "left" (evaluated once: simply expanded).
 export COLORIZE_RUN_STARTED := $(shell date +%s)
@@ -174,24 +181,27 @@ $(SETTINGS): FORCE
 	@mkdir -p $(dir $@)
 	@echo "$(SETTINGS_LINE)" | cmp -s - $@ 2>/dev/null || echo "$(SETTINGS_LINE)" > $@
 
-# colorize_lib.runner runs the notebook with papermill into NAME.ipynb.partial, streams its epoch lines
+# colorize_tools.runner runs the notebook with papermill into NAME.ipynb.partial, streams its epoch lines
 # here and its whole output to NAME.ipynb.log, and renames the result to NAME.ipynb only when every cell
 # has run; a failed run is kept as NAME.failed.ipynb for reading. On Ctrl-C it stops the kernel and
 # leaves no partial file: the next make skips finished notebooks and training resumes from its last epoch.
-$(REPORTS)/notebooks/%.ipynb: notebooks/%.ipynb $(LIB) $(SETTINGS) | $(ENV_STAMP)
-	@$(PY) -m colorize_lib.runner run $< $@ --profile '$(PROFILE)' --data '$(DATA)' --seed $(SEED) \
+$(REPORTS)/notebooks/%.ipynb: notebooks/%.ipynb $(SETTINGS) | $(ENV_STAMP)
+	@$(PY) -m colorize_tools.runner run $< $@ --profile '$(PROFILE)' --data '$(DATA)' --seed $(SEED) \
 	  $(if $(TEST_FRACTION),--test-fraction $(TEST_FRACTION))
 
-# Offline HTML: code hidden, figures inlined, nothing fetched from the web (colorize_lib.htmlreport).
+# Offline HTML: code hidden, figures inlined, nothing fetched from the web (colorize_tools.htmlreport).
 $(REPORTS)/%.html: $(REPORTS)/notebooks/%.ipynb | $(ENV_STAMP)
-	@$(PY) -m colorize_lib.htmlreport $< $@
+	@$(PY) -m colorize_tools.htmlreport $< $@
 
-# Notebook 01 runs first (it reports the data and warms the cache of its own image size); 08 summarises them all.
-$(filter-out $(REPORTS)/notebooks/01_data.ipynb,$(EXECUTED)): $(REPORTS)/notebooks/01_data.ipynb
+$(foreach n,$(NAMES),$(eval $(REPORTS)/notebooks/$(n).ipynb: $(call deps_of,$(n))))
+
+# Notebook 01 runs first (it reports the data and warms the cache of its own image size), an order only:
+# a change that reruns 01 alone does not rerun the others. 08 summarises them all.
+$(filter-out $(REPORTS)/notebooks/01_data.ipynb,$(EXECUTED)): | $(REPORTS)/notebooks/01_data.ipynb
 $(REPORTS)/notebooks/08_summary.ipynb: $(filter-out $(REPORTS)/notebooks/08_summary.ipynb,$(EXECUTED))
 
 $(REPORTS)/index.html: $(HTML) | $(ENV_STAMP)
-	@$(PY) -m colorize_lib.reports index
+	@$(PY) -m colorize_tools.index
 
 colorize: $(ENV_STAMP)  ## colorize photos: make colorize IN=photo-or-folder OUT=folder [EXPERIMENT=unet_lab] [COMPARE=1]
 	@test -n "$(IN)" -a -n "$(OUT)" || { echo "error: make colorize needs IN=photo-or-folder and OUT=folder" >&2; exit 2; }
@@ -222,13 +232,13 @@ clean-all: clean  ## also remove cached data and checkpoints
 # Reports that read offline, checked in a browser, and what changed since the last run.
 .PHONY: check-reports diff
 check-reports: | $(ENV_STAMP)  ## open every report in headless Chromium: fail on errors, web requests, broken images
-	$(PY) -m colorize_lib.reportcheck $(REPORTS)
+	$(PY) -m colorize_tools.reportcheck $(REPORTS)
 
 diff: | $(ENV_STAMP)  ## what changed since the previous run: nbdiff of outputs, numbers that moved in the tables
-	$(PY) -m colorize_lib.rundiff diff $(REPORTS)
+	$(PY) -m colorize_tools.rundiff diff $(REPORTS)
 
 # Before any notebook reruns, keep the current results in $(REPORTS)/previous/ (once per change of inputs).
-$(REPORTS)/.previous: $(NOTEBOOKS) $(LIB) $(SETTINGS) | $(ENV_STAMP)
-	@$(PY) -m colorize_lib.rundiff keep $(REPORTS)
+$(REPORTS)/.previous: $(NOTEBOOKS) $(sort $(foreach n,$(NAMES),$(call deps_of,$(n)))) $(SETTINGS) | $(ENV_STAMP)
+	@$(PY) -m colorize_tools.rundiff keep $(REPORTS)
 	@touch $@
 $(EXECUTED): | $(REPORTS)/.previous

@@ -21,7 +21,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from colorize_lib.config import make_config
+from colorize_lib.experiments import make_config
 from colorize_lib.fused_head import DEFAULT_CHUNK_ELEMENTS, fused_weighted_cross_entropy
 from colorize_lib.losses import weighted_cross_entropy
 from colorize_lib.models import get_model

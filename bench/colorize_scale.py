@@ -23,13 +23,14 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from colorize_lib.colorize import SIDE_MULTIPLE, find_run, join_lab, load_run, luminance, predict_ab, read_photo
+from colorize_lib.colorize import SIDE_MULTIPLE, find_run, luminance, photo_from_lab, predict_ab, read_photo
 from colorize_lib.colorize import colorize_photo as colorize_resized
 from colorize_lib.data import load_image_set
 from colorize_lib.metrics import psnr
 from colorize_lib.quality import colorfulness_gap, delta_e00
 from colorize_lib.runtime import configure_threads
 from colorize_lib.sources import resolve_source
+from colorize_lib.train import load_run
 
 SCALES = (1, 2, 4)
 
@@ -46,7 +47,7 @@ def colorize_tiled(colorizer, rgb: np.ndarray) -> np.ndarray:
     tiles = tiles.permute(0, 2, 3, 1, 4, 5).reshape(rows * cols, 1, tile, tile)
     ab = predict_ab(colorizer, tiles)  # (rows * cols, 2, tile, tile)
     ab = ab.reshape(rows, cols, 2, tile, tile).permute(2, 0, 3, 1, 4).reshape(1, 2, rows * tile, cols * tile)
-    return join_lab(lum, ab[:, :, :h, :w])[0]
+    return photo_from_lab(lum, ab[:, :, :h, :w])[0]
 
 
 def scores(out: np.ndarray, truth: np.ndarray) -> dict:
@@ -78,7 +79,7 @@ def main() -> None:
     for name in images.test_names:
         truth = read_photo(path_of[name])
         h, w = truth.shape[:2]
-        ways = {"gray": join_lab(luminance(truth), torch.zeros(1, 2, h, w))[0]}
+        ways = {"gray": photo_from_lab(luminance(truth), torch.zeros(1, 2, h, w))[0]}
         for s in SCALES:
             ways[f"resize {s}x ({s * cfg.resolution} px)"] = colorize_resized(colorizer, truth, s * cfg.resolution)[0]
         ways[f"tiles of {cfg.resolution} px"] = colorize_tiled(colorizer, truth)

@@ -16,22 +16,19 @@ import statistics
 import time
 
 import numpy as np
-import torch
+import pandas as pd
 
-from colorize_lib.colorize import Colorizer, colorize_photo
-from colorize_lib.config import field_classifier_config, make_config
-from colorize_lib.models import get_model
+from colorize_lib.colorize import colorize_photo
+from colorize_lib.experiments import field_classifier_config, make_config
+from colorize_lib.run import Run
 from colorize_lib.runtime import configure_threads, describe_device, pick_device
-from colorize_lib.tasks import Task
+from colorize_lib.train import build
 
 
-def colorizer(config, device) -> Colorizer:
-    task = Task(config)
-    if task.kind == "bins":
-        task.weights = torch.ones(task.grid.n_bins)
-    model = get_model(config.model, **task.model_kwargs())
-    task.attach(model)
-    return Colorizer(config, model.to(device).eval(), task, device, run_dir=None)
+def colorizer(config, device) -> Run:
+    """An untrained model of the config, built as training builds it: speed does not depend on weights."""
+    model, task = build(config)
+    return Run(config, model.to(device).eval(), task, pd.DataFrame(), None, device)
 
 
 def main() -> None:

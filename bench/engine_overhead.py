@@ -28,9 +28,9 @@ from pathlib import Path
 
 import torch
 
-from colorize_lib.config import make_config
 from colorize_lib.crops import CropSampler
 from colorize_lib.data import load_image_set
+from colorize_lib.experiments import make_config
 from colorize_lib.models import get_model
 from colorize_lib.runtime import configure_threads, describe_device, pick_device
 from colorize_lib.tasks import Task

@@ -65,12 +65,14 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_map
 
-from colorize_lib.config import PROFILE_NAMES, ExperimentConfig, make_config
+from colorize_lib.config import PROFILE_NAMES, ExperimentConfig
+from colorize_lib.experiments import make_config
 from colorize_lib.fused_head import DEFAULT_CHUNK_ELEMENTS
 from colorize_lib.metrics import psnr
-from colorize_lib.models import count_parameters, get_model
+from colorize_lib.models import count_parameters
 from colorize_lib.reference import PAPER_TEST_IMAGES, PAPER_TRAIN_IMAGES
 from colorize_lib.tasks import Task
+from colorize_lib.train import build, train_step
 
 GIB = 2**30
 BIN_SIZES = (5, 10, 15)  # notebook 07's `bin_sizes`; notebook 06's alphas all cost the same memory
@@ -265,13 +267,9 @@ def experiments(profile: str) -> list[tuple[str, ExperimentConfig]]:
 
 
 def build_task_model(config: ExperimentConfig, device: str | torch.device = "meta") -> tuple[Task, torch.nn.Module]:
-    """Task and model as `train.build` makes them, on `device`, with uniform class weights."""
-    task = Task(config)
-    if task.kind == "bins":
-        task.weights = torch.full((task.grid.n_bins,), 1.0, device=device)
+    """Task and model as training builds them (`train.build`, every class weighing 1), on `device`."""
     with torch.device(device):
-        model = get_model(config.model, **task.model_kwargs())
-    task.attach(model)  # the classifier's head goes through the fused, chunked loss and decoders
+        model, task = build(config)
     if torch.device(device).type == "meta":
         task.chunk_elements = DEFAULT_CHUNK_ELEMENTS["cuda"]  # the chunks a CUDA run would use
     return task, model
@@ -280,17 +278,6 @@ def build_task_model(config: ExperimentConfig, device: str | torch.device = "met
 def make_optimizer(model: torch.nn.Module, config: ExperimentConfig) -> torch.optim.Adam:
     # foreach=True is what Adam picks for CUDA parameters; its temporaries are part of the peak.
     return torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True)
-
-
-def train_step(model, task: Task, optimizer, rgb: torch.Tensor, autocast=nullcontext) -> None:
-    """One step in `train.train_epoch`'s order; `autocast()` is the context the forward pass runs in."""
-    x, target = task.inputs_targets(rgb)
-    with autocast():
-        out = model(x)
-    loss = task.loss(out, target)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
 
 
 def eval_batch(model, task: Task, rgb: torch.Tensor, autocast=nullcontext) -> None:

@@ -22,7 +22,6 @@ import argparse
 import io
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,31 +32,14 @@ from tqdm import tqdm
 
 from . import train
 from .color import lab_to_rgb, rgb_to_lab
-from .config import EXPERIMENTS, ExperimentConfig, make_config, notebook_of, study_configs
+from .config import ExperimentConfig
+from .experiments import EXPERIMENTS, make_config, notebook_of, study_configs
 from .files import atomic_path
 from .inference import colorize, eval_batch_size
-from .tasks import Task
+from .run import Run
 from .validate import ImageRejected, decode_rgb
 
 SIDE_MULTIPLE = 16  # the networks halve the input four times
-
-
-@dataclass
-class Colorizer:
-    """A trained model ready to colorize: its config, model (eval mode, on `device`) and task."""
-
-    config: ExperimentConfig
-    model: torch.nn.Module
-    task: Task
-    device: torch.device
-    run_dir: Path
-
-
-def load_run(run_dir: str | Path, device: str = "auto") -> Colorizer:
-    """The selected checkpoint of a run folder (data/checkpoints/<model>-<hash>/selected.pt), loaded weights-only,
-    with its model and task rebuilt from the config saved in it (class weights too, for the classifier)."""
-    run = train.load_run(Path(run_dir), device)
-    return Colorizer(run.config, run.model, run.task, run.device, run.run_dir)
 
 
 def config_named(name: str, profile: str, data: str = "bundled") -> ExperimentConfig:
@@ -116,28 +98,28 @@ def luminance(rgb: np.ndarray) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict_ab(colorizer: Colorizer, lum: torch.Tensor) -> torch.Tensor:
+def predict_ab(run: Run, lum: torch.Tensor) -> torch.Tensor:
     """The model's AB for luminance (N, 1, h, w), L in [0, 100], h and w multiples of 16: (N, 2, h, w),
     run a training batch at a time (tiles of the training size fit as a training batch does)."""
     gray = lab_to_rgb(torch.cat((lum, torch.zeros_like(lum).expand(-1, 2, -1, -1)), dim=1))  # the model reads only L
-    cfg = colorizer.config
-    pred = colorize(colorizer.model, colorizer.task, gray, eval_batch_size(cfg), cfg.amp).rgb.cpu()
+    cfg = run.config
+    pred = colorize(run.model, run.task, gray, eval_batch_size(cfg), cfg.amp).rgb.cpu()
     return rgb_to_lab(pred)[:, 1:]
 
 
 @torch.no_grad()
-def colorize_photo(colorizer: Colorizer, rgb: np.ndarray, side: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def colorize_photo(run: Run, rgb: np.ndarray, side: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(colorized, gray) (H, W, 3) uint8 of a photo (H, W, 3) uint8; both keep the photo's L exactly up to
     8-bit rounding and gamut clipping. The model sees the photo with its shorter side at `side` pixels
     (default: the run's training resolution; bench/colorize_scale.py compares others and tiling)."""
     lum = luminance(rgb)
-    h, w = model_size(*lum.shape[2:], side or colorizer.config.resolution)
+    h, w = model_size(*lum.shape[2:], side or run.config.resolution)
     small = F.interpolate(lum, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
-    ab = F.interpolate(predict_ab(colorizer, small), size=lum.shape[2:], mode="bilinear", align_corners=False)
-    return join_lab(lum, ab)
+    ab = F.interpolate(predict_ab(run, small), size=lum.shape[2:], mode="bilinear", align_corners=False)
+    return photo_from_lab(lum, ab)
 
 
-def join_lab(lum: torch.Tensor, ab: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+def photo_from_lab(lum: torch.Tensor, ab: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """(colorized, gray) uint8 photos from full-resolution L (1, 1, H, W) and AB (1, 2, H, W)."""
     colour = lab_to_rgb(torch.cat((lum, ab), dim=1))
     gray = lab_to_rgb(torch.cat((lum, torch.zeros_like(ab)), dim=1))
@@ -182,7 +164,7 @@ def photo_jobs(paths: list[Path], out_dir: Path) -> list[tuple[Path, Path]]:
 
 
 def colorize_files(
-    colorizer: Colorizer, jobs: list[tuple[Path, Path]], compare: bool = False, log=print
+    run: Run, jobs: list[tuple[Path, Path]], compare: bool = False, log=print
 ) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Colorize each (input, output) pair; returns (outputs written, [(input, reason)] skipped)."""
     done, skipped = [], []
@@ -195,7 +177,7 @@ def colorize_files(
                 skipped.append((src, e.reason))
                 _say(f"skipped {src}: {e.reason}", terminal, log)
             else:
-                colour, gray = colorize_photo(colorizer, rgb)
+                colour, gray = colorize_photo(run, rgb)
                 save_png(out, comparison_strip(gray, colour, rgb) if compare else colour)
                 done.append(out)
                 _say(f"colorized {src} -> {out} ({rgb.shape[1]}x{rgb.shape[0]})", terminal, log)
@@ -223,15 +205,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         run_dir = args.run if args.run is not None else find_run(args.experiment, args.profile, args.data)
-        colorizer = load_run(run_dir, args.device)
+        run = train.load_run(run_dir, args.device)
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(
-        f"model {colorizer.config.name} ({colorizer.config.model}, resolution {colorizer.config.resolution}) "
-        f"from {run_dir} on {colorizer.device}"
+        f"model {run.config.name} ({run.config.model}, resolution {run.config.resolution}) "
+        f"from {run_dir} on {run.device}"
     )
-    done, skipped = colorize_files(colorizer, photo_jobs(args.paths, args.out), args.compare)
+    done, skipped = colorize_files(run, photo_jobs(args.paths, args.out), args.compare)
     print(f"{len(done)} colorized into {args.out}, {len(skipped)} skipped")
     for src, reason in skipped:
         print(f"  skipped {src}: {reason}")

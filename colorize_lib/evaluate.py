@@ -13,9 +13,9 @@ from .models import count_parameters
 from .quality import image_metrics
 from .quantize import ABGrid
 from .reference import MODEL_LABELS, PAPER_ALPHA_PSNR, PAPER_PSNR, PAPER_RESOLUTION
+from .run import Run
 from .stats import paired_diff_ci, photo_of, with_intervals
 from .tasks import Task
-from .train import Run
 
 
 def predict(run: Run, rgb: torch.Tensor) -> torch.Tensor:
@@ -79,6 +79,71 @@ RESULT_COLUMNS = [
     "psnr_db_seed_mean",
     "psnr_db_seed_std",
     "paper_psnr_db",
+]
+# What the other results tables show a reader (their CSVs keep every column).
+RECIPE_COLUMNS = [
+    "model",
+    "run",
+    "selected_by",
+    "psnr_db",
+    "psnr_db_lo",
+    "psnr_db_hi",
+    "colorfulness_gap",
+    "colorfulness_gap_lo",
+    "colorfulness_gap_hi",
+    "deltaE00",
+    "deltaE00_lo",
+    "deltaE00_hi",
+    "colorfulness",
+    "true_colorfulness",
+]
+ALPHA_COLUMNS = [
+    "model",
+    "run",
+    "selected_by",
+    "psnr_db",
+    "psnr_db_lo",
+    "psnr_db_hi",
+    "psnr_of_mean_mse_db",
+    "gray_psnr_db",
+    "paper_psnr_db",
+    "paper_table1_psnr_db",
+    "colorfulness",
+    "colorfulness_lo",
+    "colorfulness_hi",
+    "deltaE00",
+    "auc",
+]
+BIN_COLUMNS = [
+    "model",
+    "run",
+    "selected_by",
+    "n_bins",
+    "paper_n_bins",
+    "bins_seen_in_training",
+    "ceiling_psnr_db",
+    "psnr_db",
+    "psnr_db_lo",
+    "psnr_db_hi",
+    "annealed_mean_psnr_db",
+    "gray_psnr_db",
+    "colorfulness",
+    "deltaE00",
+    "auc",
+]
+BUDGET_COLUMNS = [
+    "model",
+    "arm",
+    "lr",
+    "steps",
+    "final_psnr_db",
+    "final_psnr_pooled_db",
+    "selected_by",
+    "psnr_db",
+    "gray_psnr_db",
+    "gray_psnr_pooled_db",
+    "paper_table1_psnr_db",
+    "paper_appendix_psnr_db",
 ]
 
 

@@ -94,6 +94,18 @@ def plot_ab_histogram(freq: torch.Tensor, per_axis: int, extent: float = 128.0, 
     return fig
 
 
+def plot_colorfulness_by_split(photos: pd.DataFrame, ax=None, bins: int = 10):
+    """Histogram of the photos' colourfulness, one colour per split (`datareport.photo_table`)."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 3))
+    for split, rows in photos.groupby("split"):
+        ax.hist(rows["colorfulness"], bins=bins, alpha=0.6, label=split)
+    ax.set_xlabel("colourfulness (Hasler & Süsstrunk)")
+    ax.set_ylabel("photos")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
 def save_figure(fig, name: str, folder: Path = FIGURES_DIR) -> Path:
     """Write `name`.png atomically at the project's dpi; returns the path."""
     path = Path(folder) / f"{name}.png"

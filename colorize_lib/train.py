@@ -48,8 +48,7 @@ import math
 import os
 import sys
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pandas as pd
@@ -58,9 +57,10 @@ import torch
 from . import distributed
 from .cache import ImageSet
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
-from .config import ExperimentConfig, notebook_of
+from .config import ExperimentConfig
 from .crops import CropSampler, test_views
 from .data import load_images
+from .experiments import notebook_of
 from .files import atomic_write_text
 from .inference import autocast, colorize, eval_batch_size
 from .losses import ab_frequencies
@@ -68,30 +68,13 @@ from .metrics import psnr
 from .models import get_model
 from .paths import checkpoint_root
 from .progress import epoch_bar
+from .run import Run
 from .runtime import configure_threads, pick_device, setup
 from .tasks import Task
 
 SELECTED = "selected.pt"  # the checkpoint a run reports (see the module docstring)
 CHECK_EVERY = 10  # steps between NaN/inf checks of the loss (each check waits for the GPU)
 WALL_TIME_COLUMNS = ("seconds", "images_per_s")  # history columns that vary between identical runs
-
-
-SELECTED_BY = ("validation", "final epoch")  # how the reported checkpoint of a run was chosen
-
-
-@dataclass
-class Run:
-    """A trained experiment: the model at its selected checkpoint, its task, history and folder, and how
-    (`selected_by`, one of SELECTED_BY) and at which epoch that checkpoint was chosen."""
-
-    config: ExperimentConfig
-    model: torch.nn.Module
-    task: Task
-    history: pd.DataFrame
-    run_dir: Path
-    device: torch.device
-    selected_by: str = "final epoch"
-    selected_epoch: int = 0
 
 
 def run_dir_for(config: ExperimentConfig, root: Path | None = None) -> Path:
@@ -103,12 +86,16 @@ def run_dir_for(config: ExperimentConfig, root: Path | None = None) -> Path:
     return root / f"{config.model}-{digest}"
 
 
-def build(config: ExperimentConfig, data: ImageSet) -> tuple[torch.nn.Module, Task]:
-    """Model and task for a config; a classifier's class weights come from the training photos."""
+def build(config: ExperimentConfig, data: ImageSet | None = None) -> tuple[torch.nn.Module, Task]:
+    """Model and task for a config; a classifier's class weights come from the training photos (without
+    photos, as for a memory trace on the meta device, every class weighs 1). Builds on torch's default
+    device (`with torch.device("meta"): build(config)`)."""
     torch.manual_seed(config.seed)
     task = Task(config)
-    if task.kind == "bins":
+    if task.kind == "bins" and data is not None:
         task.set_frequencies(ab_frequencies(data.train, task.grid, config.resolution))
+    elif task.kind == "bins":
+        task.weights = torch.ones(task.grid.n_bins)
     model = get_model(config.model, **task.model_kwargs())
     task.attach(model)  # the classifier's head is applied by the task's loss and decoder
     return model, task
@@ -262,15 +249,10 @@ def train_epoch(
     with epoch_bar(steps, f"{config.name} epoch {epoch}/{config.epochs}", enabled=ctx.is_main) as bar:
         for step, rgb in enumerate(sampler.epoch(epoch, config.batch_size), start=1):
             local = distributed.shard(rgb, ctx)
-            x, target = task.inputs_targets(local)
-            if device.type == "cuda":
-                x = x.contiguous(memory_format=torch.channels_last)
-            with autocast(device, config.amp):
-                out = step_model(x)
-            loss = task.loss(out, target)
-            optimizer.zero_grad(set_to_none=True)
-            (loss * distributed.loss_scale(len(local), len(rgb), ctx) if ctx.active else loss).backward()
-            optimizer.step()
+            scale = distributed.loss_scale(len(local), len(rgb), ctx) if ctx.active else None
+            loss = train_step(
+                step_model, task, optimizer, local, lambda: autocast(device, config.amp), scale, device.type == "cuda"
+            )
             total += loss.detach() * len(local)
             seen += len(rgb)
             pending.append(loss.detach())
@@ -282,6 +264,24 @@ def train_epoch(
             bar.update(1)
     _check_finite(pending, step, epoch, steps, config, run_dir)
     return float(distributed.all_sum(total, ctx)) / seen, seen
+
+
+def train_step(
+    model, task: Task, optimizer, rgb: torch.Tensor, autocast=nullcontext, scale=None, channels_last: bool = False
+) -> torch.Tensor:
+    """One optimiser step on a batch of RGB images (B, 3, H, W) in [0, 1]: the task's inputs and targets,
+    the forward pass inside `autocast()`, the task's loss (times `scale` for the backward pass, as DDP
+    shards need), backward, Adam. Returns the unscaled loss. `bench/memory_budget.py` traces this step."""
+    x, target = task.inputs_targets(rgb)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    with autocast():
+        out = model(x)
+    loss = task.loss(out, target)
+    optimizer.zero_grad(set_to_none=True)
+    (loss * scale if scale is not None else loss).backward()
+    optimizer.step()
+    return loss
 
 
 def _check_finite(

@@ -7,8 +7,8 @@ from skimage.color import rgb2lab
 
 from colorize_lib.__main__ import main as cli
 from colorize_lib.colorize import model_size, photo_jobs
-from colorize_lib.config import make_config
 from colorize_lib.data import load_images
+from colorize_lib.experiments import make_config
 from colorize_lib.train import fit, run_dir_for
 from colorize_lib.validate import decode_rgb
 

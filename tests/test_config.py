@@ -3,12 +3,12 @@ import json
 import pytest
 import torch
 
-from colorize_lib.config import (
+from colorize_lib.config import ExperimentConfig
+from colorize_lib.experiments import (
     ALPHAS,
     BIN_SIZES,
     EXPERIMENTS,
     PROFILES,
-    ExperimentConfig,
     field_classifier_config,
     make_config,
     notebook_of,
@@ -110,8 +110,8 @@ def test_notebook_ablation_defaults_are_the_configs():
 
 @pytest.mark.parametrize("profile", ["paper", "cpu"])
 def test_stated_budget_arm_is_exactly_the_papers_240_steps(profile):
-    from colorize_lib.config import budget_configs
     from colorize_lib.crops import CropSampler
+    from colorize_lib.experiments import budget_configs
     from colorize_lib.reference import PAPER_STEPS
 
     arms = budget_configs(profile)

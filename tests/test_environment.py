@@ -1,4 +1,4 @@
-"""colorize_lib.environment: the ENV=system check, the lock written from pip's report, and the wheel
+"""colorize_tools.environment: the ENV=system check, the lock written from pip's report, and the wheel
 folder's gaps with dependency markers evaluated for the target Python."""
 
 import json
@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from colorize_lib import environment as envmod
+from colorize_tools import environment as envmod
 
 
 def make_wheel(folder, name, version, requires=()):

@@ -2,9 +2,9 @@
 
 import pytest
 
-from colorize_lib.config import make_config
 from colorize_lib.data import load_images
 from colorize_lib.evaluate import ROW_METRICS, compare, evaluate, gray_row, summary_row
+from colorize_lib.experiments import make_config
 from colorize_lib.train import fit
 
 pytestmark = pytest.mark.slow  # trains a model
@@ -53,8 +53,8 @@ def test_seed_spread_is_over_seed_means():
 
 
 def test_temperature_sweep_decodes_one_field_classifier_at_every_temperature(tmp_path):
-    from colorize_lib.config import field_classifier_config
     from colorize_lib.evaluate import TEMPERATURES, temperature_sweep, with_decode
+    from colorize_lib.experiments import field_classifier_config
 
     config = field_classifier_config("smoke", epochs=1)
     images = load_images(config)

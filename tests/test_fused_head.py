@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from colorize_lib.config import make_config
+from colorize_lib.experiments import make_config
 from colorize_lib.fused_head import fused_weighted_cross_entropy, head_argmax, head_softmax_mean, pixels_per_chunk
 from colorize_lib.losses import soft_weighted_cross_entropy, weighted_cross_entropy
 from colorize_lib.models import get_model

@@ -99,7 +99,7 @@ def test_smoothed_prior_keeps_mass_and_spreads_to_neighbours():
 
 
 def test_field_task_trains_on_soft_targets_with_weights_from_the_smoothed_prior():
-    from colorize_lib.config import field_classifier_config
+    from colorize_lib.experiments import field_classifier_config
     from colorize_lib.models import get_model
     from colorize_lib.tasks import Task
 

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from colorize_lib.paths import PROJECT_ROOT
-from colorize_lib.rundiff import changes_since_previous
+from colorize_tools.rundiff import changes_since_previous
 
 pytestmark = pytest.mark.slow  # runs make and papermill
 
@@ -41,6 +41,26 @@ def test_make_diff_after_two_seeds_prints_the_numbers_that_moved(tmp_path):
         run = make(str(target), f"SEED={seed}")
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     kept = reports / "previous" / "tables"
+
+    # Notebooks depend on what they import: a newer report checker (tooling) reruns nothing; newer losses
+    # rerun 01 and 02 (a dry run: -n, with the settings file taken as old, as it is unchanged).
+    def newer(path):
+        stat = path.stat()
+        os.utime(path, (stat.st_atime, stat.st_mtime + 3600))
+        return lambda: os.utime(path, (stat.st_atime, stat.st_mtime))
+
+    restore = newer(PROJECT_ROOT / "colorize_tools" / "reportcheck.py")
+    try:
+        again = make(str(target), "SEED=1")
+    finally:
+        restore()
+    assert again.returncode == 0 and "up to date" in again.stdout and "│" not in again.stdout, again.stdout
+    restore = newer(PROJECT_ROOT / "colorize_lib" / "losses.py")
+    try:
+        dry = make("-n", "-o", str(reports / ".settings"), str(target), "SEED=1")
+    finally:
+        restore()
+    assert "runner run notebooks/01_data.ipynb" in dry.stdout and "runner run notebooks/02_baseline_cnn" in dry.stdout
     assert (kept / "02_baseline_cnn_history.csv").exists()
 
     diff = make("diff")

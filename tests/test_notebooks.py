@@ -101,7 +101,7 @@ def test_smoke_run_writes_figures_and_run_info(smoke_run):
 
 
 def test_index_page_links_results_with_how_they_ran(smoke_run):
-    from colorize_lib.reports import build_index
+    from colorize_tools.index import build_index
 
     reports = smoke_run / "reports"
     (reports / "02_baseline_cnn.html").write_text("<html></html>")  # as nbconvert would render it

@@ -6,6 +6,7 @@ import torch
 from colorize_lib import reports, runtime
 from colorize_lib.data import ImageSet
 from colorize_lib.provenance import FIELDS, as_table
+from colorize_tools.index import build_index
 
 
 def image_set(tmp_path):
@@ -75,7 +76,7 @@ def test_index_shows_a_provenance_table_per_notebook(tmp_path, monkeypatch):
             show=False,
         )
         (tmp_path / f"{name}.html").write_text("<html></html>")
-    page = reports.build_index(tmp_path).read_text()
+    page = build_index(tmp_path).read_text()
     assert page.count('class="dataframe provenance"') == 2
     assert "data manifest SHA-256" in page and "profile <b>smoke</b>" in page
     assert "Changed since the last run" not in page  # no previous run kept

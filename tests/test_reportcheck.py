@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from reportpages import executed_notebook
 
-from colorize_lib.htmlreport import render
-from colorize_lib.reportcheck import CHROMIUM, main
+from colorize_tools.htmlreport import render
+from colorize_tools.reportcheck import CHROMIUM, main
 
 pytestmark = [
     pytest.mark.slow,  # starts a browser

@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_notebook
 
-from colorize_lib import reports, rundiff
+from colorize_lib import reports
+from colorize_tools import rundiff
+from colorize_tools.index import build_index
 
 pytestmark = pytest.mark.slow  # runs nbdime
 
@@ -53,7 +55,7 @@ def test_keep_previous_then_index_links_the_changes(tmp_path, capsys):
     kept = rundiff.keep_previous(tmp_path)
     assert sorted(p.name for p in (kept / "notebooks").iterdir()) == ["02_baseline_cnn.ipynb"]
     reports.save_table(pd.DataFrame(dict(model=["m"], psnr_db=[20.25])), "02_baseline_cnn", tmp_path / "tables")
-    page = reports.build_index(tmp_path).read_text()
+    page = build_index(tmp_path).read_text()
     assert "href='changes.html'" in page
     changes = (tmp_path / "changes.html").read_text()
     assert "1 numbers moved in 1 tables" in changes and "20.25" in changes
@@ -69,7 +71,7 @@ def test_diff_without_a_previous_run_says_so(tmp_path, capsys):
 
 
 def test_a_row_made_by_another_run_is_the_same_row_with_moved_numbers():
-    from colorize_lib.rundiff import compare_table
+    from colorize_tools.rundiff import compare_table
 
     old = pd.DataFrame({"model": ["U-Net LAB"], "run": ["unet_lab-aaaa"], "psnr_db": [20.0]})
     new = pd.DataFrame({"model": ["U-Net LAB"], "run": ["unet_lab-bbbb"], "psnr_db": [21.5]})
@@ -78,7 +80,7 @@ def test_a_row_made_by_another_run_is_the_same_row_with_moved_numbers():
 
 
 def test_a_verdict_that_changed_is_listed_under_its_claim():
-    from colorize_lib.rundiff import compare_table
+    from colorize_tools.rundiff import compare_table
 
     old = pd.DataFrame({"claim": ["LAB is best"], "ours": ["1.0 dB [0.5, 1.5]"], "verdict": ["held"]})
     new = pd.DataFrame({"claim": ["LAB is best"], "ours": ["0.2 dB [-0.3, 0.7]"], "verdict": ["inconclusive"]})

@@ -5,8 +5,8 @@ import io
 import pandas as pd
 import pytest
 
-from colorize_lib import estimate
-from colorize_lib.runner import KernelStream, print_summary, resume_command
+from colorize_tools import estimate
+from colorize_tools.runner import KernelStream, print_summary, resume_command
 
 
 def test_kernel_stream_logs_every_line_and_shows_epoch_lines_with_the_notebook_name(capsys):

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from colorize_lib import crops
-from colorize_lib.config import make_config
 from colorize_lib.crops import CropSampler, view_names
+from colorize_lib.experiments import make_config
 from colorize_lib.tasks import Task
 
 

@@ -61,6 +61,17 @@ def test_the_cycle_finder_finds_a_cycle():
     assert find_cycle({"a": {"b"}, "b": set()}) is None
 
 
+def test_the_science_package_imports_nothing_from_the_tooling():
+    tooling = Path(__file__).resolve().parent.parent / "colorize_tools"
+    tool_modules = {f"colorize_tools.{p.stem}" for p in tooling.glob("*.py")} | {"colorize_tools"}
+    for path in PACKAGE.rglob("*.py"):
+        imported = imported_modules(path, tool_modules)
+        assert not imported, f"{path.name} imports the tooling: {imported}"
+    notebooks = Path(__file__).resolve().parent.parent / "notebooks"
+    for nb in notebooks.glob("*.ipynb"):
+        assert "colorize_tools" not in nb.read_text(), nb.name
+
+
 def test_no_import_cycle_in_colorize_lib():
     graph = import_graph()
     assert "colorize_lib.data" in graph and "colorize_lib.cache" in graph["colorize_lib.data"]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from colorize_lib.environment import WHEELHOUSE_MODULES, wheelhouse_gaps
 from colorize_lib.paths import PROJECT_ROOT
+from colorize_tools.environment import WHEELHOUSE_MODULES, wheelhouse_gaps
 
 pytestmark = pytest.mark.slow
 

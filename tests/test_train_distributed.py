@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from colorize_lib import distributed
-from colorize_lib.config import make_config
+from colorize_lib.experiments import make_config
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,7 @@ def test_two_processes_match_one_process(tmp_path, experiment):
 ONE_STEP = """
 import sys, torch
 from colorize_lib import distributed
-from colorize_lib.config import make_config
+from colorize_lib.experiments import make_config
 from colorize_lib.crops import CropSampler
 from colorize_lib.data import load_images
 from colorize_lib.train import build

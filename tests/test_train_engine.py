@@ -8,8 +8,8 @@ import torch
 
 import colorize_lib.tasks
 from colorize_lib.checkpoint import load_checkpoint
-from colorize_lib.config import make_config
 from colorize_lib.data import load_image_set
+from colorize_lib.experiments import make_config
 from colorize_lib.runtime import configure_threads, usable_cores
 from colorize_lib.train import WALL_TIME_COLUMNS, fit, run_dir_for
 

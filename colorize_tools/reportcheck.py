@@ -1,6 +1,6 @@
 """Open HTML reports in headless Chromium and fail on anything a reader would see go wrong.
 
-    python -m colorize_lib.reportcheck reports [--screenshot NAME]
+    python -m colorize_tools.reportcheck reports [--screenshot NAME]
 
 Checks every `*.html` in the folder (or each file given): a console error, an uncaught exception,
 a request to anything but a file: or data: URL (a report must read offline), or an image that does
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import websocket
 
-from .files import atomic_path
+from colorize_lib.files import atomic_path
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -206,7 +206,7 @@ def check_reports(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m colorize_lib.reportcheck", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m colorize_tools.reportcheck", description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="+", type=Path, help="report folders (every *.html in them) or .html files")
     parser.add_argument("--screenshot", help="stem of the page to photograph (default: the first numbered report)")
     parser.add_argument("--chromium", default=CHROMIUM, help=f"Chromium binary (default {CHROMIUM})")

@@ -1,6 +1,6 @@
 """Render an executed notebook as a report that reads anywhere, offline.
 
-    python -m colorize_lib.htmlreport IN.ipynb OUT.html
+    python -m colorize_tools.htmlreport IN.ipynb OUT.html
 
 nbconvert's `lab` template, with the code hidden (the executed notebook is the place to read code),
 figures inlined, and nothing loaded from the web: the stock page pulls require.js, MathJax and
@@ -16,7 +16,7 @@ import nbformat
 from jinja2 import DictLoader
 from nbconvert import HTMLExporter
 
-from .files import atomic_write_text
+from colorize_lib.files import atomic_write_text
 
 # Extends the lab template (found on the exporter's own search path) and empties every block that
 # would put a <script src="https://..."> in the page.
@@ -65,7 +65,7 @@ def render(notebook: Path, out: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 2:
-        print("usage: python -m colorize_lib.htmlreport IN.ipynb OUT.html", file=sys.stderr)
+        print("usage: python -m colorize_tools.htmlreport IN.ipynb OUT.html", file=sys.stderr)
         return 2
     render(Path(argv[0]), Path(argv[1]))
     return 0

@@ -1,7 +1,7 @@
 """Run the study's notebooks one at a time for `make reproduce`, saying what happens as it happens.
 
-    python -m colorize_lib.runner run NOTEBOOK OUT.ipynb --profile P --data D   # one notebook (make's rule)
-    python -m colorize_lib.runner finish REPORTS                                  # Table 1 and the index path
+    python -m colorize_tools.runner run NOTEBOOK OUT.ipynb --profile P --data D   # one notebook (make's rule)
+    python -m colorize_tools.runner finish REPORTS                                  # Table 1 and the index path
 
 `run` prints a line before the notebook (`[4/8] 04_unet_lab · elapsed 6:12 · about 14 min left`),
 then streams each epoch, resume and in-epoch progress line of the kernel as it comes
@@ -35,8 +35,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from colorize_lib.paths import PROJECT_ROOT
+
 from . import estimate
-from .paths import PROJECT_ROOT
+from .notebook_deps import notebook_files
 
 # Kernel output lines shown on the terminal: per-epoch lines, in-epoch progress, resume notices.
 SHOWN = re.compile(r"\bepoch \d+/\d+\b|^resuming ")
@@ -227,14 +229,16 @@ def _announce(notebook: Path, out: Path, profile: str, data: str) -> float | Non
 
 
 def _will_run(name: str, k: int, names: list[str], executed: Path, sources: Path) -> bool:
-    """Whether make will run notebook `name` after the one at index k. Mirrors the Makefile: the first
-    notebook feeds all others and the last summarises all, so either one running reruns the rest."""
-    if k == 0 or name == names[-1]:
+    """Whether make will run notebook `name` after the one at index k. Mirrors the Makefile: a notebook
+    reruns when it, the settings or a library file it imports (`notebook_deps`) is newer than its
+    output; the last one summarises all others, so it runs whenever one of them does."""
+    if name == names[-1]:
         return True
     out = executed / f"{name}.ipynb"
     if not out.exists():
         return True
-    deps = [sources / f"{name}.ipynb", executed.parent / ".settings", *PROJECT_ROOT.glob("colorize_lib/**/*.py")]
+    notebook = sources / f"{name}.ipynb"
+    deps = [notebook, executed.parent / ".settings", *notebook_files(notebook)]
     return any(d.exists() and d.stat().st_mtime > out.stat().st_mtime for d in deps)
 
 
@@ -381,7 +385,7 @@ def _cell(value, signed: bool = False) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m colorize_lib.runner", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m colorize_tools.runner", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute one notebook")
     run.add_argument("notebook", type=Path)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .files import atomic_write_text
+from colorize_lib.files import atomic_write_text
 
 TIMINGS_FILE = ".timings.json"  # under the reports folder
 OVERHEAD_S = 15.0  # kernel start, imports, data loading, evaluation and figures of one notebook (2-core CPU)
@@ -31,8 +31,8 @@ def notebook_work(name: str, profile: str, data: str, train_images: int) -> floa
     """Reference seconds of training in notebook `name` (0 for notebooks that train nothing): every
     distinct run of the study (`config.study_configs`) counts once, in the notebook that trains it first."""
     # Imported here: they load torch, which `make reproduce`'s final summary has no use for.
-    from .config import PROFILES, notebook_of, study_configs
-    from .quantize import ABGrid
+    from colorize_lib.experiments import PROFILES, notebook_of, study_configs
+    from colorize_lib.quantize import ABGrid
 
     total = 0.0
     for config in study_configs(profile, data):

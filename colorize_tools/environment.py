@@ -3,9 +3,9 @@
 Standard library only, and nothing else from colorize_lib but `files`: the Makefile runs this before it
 knows whether torch or papermill import at all.
 
-    python -m colorize_lib.environment check [--with pytest]   # ENV=system: can this Python run the study?
-    python -m colorize_lib.environment lock REPORT.json OUT.txt  # pip's --report turned into a lock file
-    python -m colorize_lib.environment wheelhouse-gaps DIR 3.12   # what a wheel folder still lacks
+    python -m colorize_tools.environment check [--with pytest]   # ENV=system: can this Python run the study?
+    python -m colorize_tools.environment lock REPORT.json OUT.txt  # pip's --report turned into a lock file
+    python -m colorize_tools.environment wheelhouse-gaps DIR 3.12   # what a wheel folder still lacks
 """
 
 import argparse
@@ -211,7 +211,7 @@ def wheelhouse_gaps(folder: Path, python: str, roots: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m colorize_lib.environment")
+    parser = argparse.ArgumentParser(prog="python -m colorize_tools.environment")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="can this Python run the study as it is (ENV=system)?")
     check.add_argument(

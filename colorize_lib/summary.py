@@ -1,0 +1,144 @@
+"""The steps of the summary (notebook 08), one call each: Table 1 gathered from notebooks 02–05, the
+comparisons the paper makes, the regression curves, the four models side by side (paper Fig. 4), the
+schedule of every run, the paper's claims judged, the facts of the bin grid, and one photo colorized at
+full size. Nothing trains here: the runs are reloaded."""
+
+import pandas as pd
+import torch
+
+from . import claims as paper_claims
+from .cache import ImageSet
+from .colorize import colorize_photo
+from .crops import test_views
+from .data import load_images
+from .evaluate import RESULT_COLUMNS, compare, predict
+from .experiments import NOTEBOOK_OF, study_configs
+from .metrics import gray_prediction
+from .plots import image_grid, plot_curves, save_figure
+from .reference import MODEL_LABELS
+from .reports import load_config, load_table, save_table
+from .run import Run
+from .train import load_run
+
+TABLE1 = ("baseline", "unet_rgb", "unet_lab", "unet_classif")  # the models of Table 1, in its order
+
+
+def table1() -> pd.DataFrame:
+    """Table 1 from the results tables of notebooks 02–05: each model's row, then the gray row of each
+    resolution once; saved as `table1`."""
+    tables = [load_table(NOTEBOOK_OF[m]) for m in TABLE1]
+    models = pd.concat([t[t.experiment != "gray"] for t in tables])
+    grays = pd.concat([t[t.experiment == "gray"] for t in tables]).drop_duplicates(subset=["resolution", "psnr_db"])
+    columns = RESULT_COLUMNS + ["paper_resolution", "n_test_views", "run"]
+    table = pd.concat([models, grays])[columns].reset_index(drop=True)
+    save_table(table, "table1")
+    return table
+
+
+def per_image_tables() -> dict[str, pd.DataFrame]:
+    """Model -> its per-view scores (every seed) as notebooks 02–05 saved them."""
+    return {m: load_table(f"{NOTEBOOK_OF[m]}_per_image") for m in TABLE1}
+
+
+def paper_comparisons(per_image: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The comparisons the paper makes, paired on the same photos: U-Net RGB vs baseline and LAB vs the
+    classifier in PSNR, the classifier vs LAB in colourfulness; saved as `table1_comparisons`."""
+    pairs = [
+        ("unet_rgb", "baseline", "psnr"),
+        ("unet_lab", "unet_classif", "psnr"),
+        ("unet_classif", "unet_lab", "colorfulness"),
+    ]
+    table = pd.DataFrame(
+        [compare(per_image[a], per_image[b], MODEL_LABELS[a], MODEL_LABELS[b], column=c) for a, b, c in pairs]
+    )
+    save_table(table, "table1_comparisons")
+    return table
+
+
+def regression_curves(name: str):
+    """Training loss and test PSNR per epoch of the three regression models (paper Fig. 2); saved."""
+    histories = {m: load_table(f"{NOTEBOOK_OF[m]}_history") for m in TABLE1 if m != "unet_classif"}
+    fig = plot_curves(histories, ["train_loss", "test_psnr"], ["train loss", "test PSNR (dB)"])
+    save_figure(fig, name)
+    return fig
+
+
+def trained_runs() -> tuple[dict[str, Run], ImageSet]:
+    """The four Table 1 runs, reloaded (nothing trains), and their photos at the largest image size."""
+    runs = {m: load_run(load_config(m)) for m in TABLE1}
+    first = runs["baseline"].config
+    return runs, load_images(first.replace(image_size=max(r.config.image_size for r in runs.values())))
+
+
+def four_models(name: str, runs: dict[str, Run], images: ImageSet, n: int = 4):
+    """The four models on the same first `n` test photos, each at its own resolution, with gray and the
+    truth (paper Fig. 4); saved."""
+    rows = {}
+    for model, run in runs.items():
+        truth = test_views(images.test, run.config.resolution, 1).cpu()[:n]
+        rows[f"{model} ({run.config.resolution}²)"] = predict(run, truth)
+    rows["gray (a=b=0)"] = gray_prediction(truth)
+    rows["truth"] = truth
+    fig = image_grid(rows, images.test_names[:n])
+    save_figure(fig, name)
+    return fig
+
+
+def schedules(profile: str, data: str) -> pd.DataFrame:
+    """The schedule of every distinct run of the study (resolution, batch, epochs, Adam steps, lr);
+    saved as `schedules`."""
+    table = pd.DataFrame(
+        [
+            dict(
+                run=c.name,
+                model=c.model,
+                resolution=c.resolution,
+                batch=c.batch_size,
+                epochs=c.epochs,
+                adam_steps=c.adam_steps,
+                lr=c.lr,
+            )
+            for c in study_configs(profile, data)
+        ]
+    )
+    save_table(table, "schedules")
+    return table
+
+
+def claims(per_image: dict[str, pd.DataFrame], profile: str, data: str) -> pd.DataFrame:
+    """The paper's claims judged on every table the study wrote (`claims.judge`), saved as `claims`; the
+    family-wise line is printed above the table."""
+    table = paper_claims.judge(
+        models=per_image,
+        resolutions={m: int(load_table(NOTEBOOK_OF[m])["resolution"].iloc[0]) for m in TABLE1},
+        alphas={a: t for a, t in load_table("06_alpha_ablation_per_image").groupby("alpha")},
+        classif_val_ce=load_table("05_classification_history")["test_loss"].tolist(),
+        profile=profile,
+        data=data,
+    )
+    save_table(table.reset_index(), "claims")
+    print(paper_claims.family_note(table))
+    return table
+
+
+def grid_facts() -> pd.DataFrame:
+    """The facts of the bin grid from notebook 07's per-view ceilings (`claims.grid_facts`); saved."""
+    ceilings = load_table("07_bin_ablation_per_image")
+    table = paper_claims.grid_facts({int(b): t.assign(psnr=t["ceiling_psnr"]) for b, t in ceilings.groupby("bin_size")})
+    save_table(table, "grid_facts")
+    return table
+
+
+def colorize_demo(name: str, runs: dict[str, Run], images: ImageSet):
+    """The first test photo at its full cached size through each model, the way `python -m colorize_lib
+    colorize` does it (the model's chroma upsampled onto the photo's own L); saved."""
+    photo = images.test[0].permute(1, 2, 0).cpu().numpy()  # (S, S, 3) uint8
+    panels = {}
+    for model, run in runs.items():
+        colour, gray = colorize_photo(run, photo)
+        panels[f"{model} ({run.config.resolution}² in)"] = colour
+    panels = {"gray input": gray, **panels, "original": photo}
+    demo = torch.stack([torch.from_numpy(p).permute(2, 0, 1).float() / 255 for p in panels.values()])
+    fig = image_grid({f"{photo.shape[1]}x{photo.shape[0]}": demo}, list(panels), size=3.0)
+    save_figure(fig, name)
+    return fig

@@ -1,0 +1,54 @@
+"""The one inference path: batching does not change the result, the output stays on the input's device,
+the luminance of the input is kept by the LAB models, and the loss is the mean over the images."""
+
+import pytest
+import torch
+
+from colorize_lib.color import rgb_to_lab
+from colorize_lib.experiments import make_config
+from colorize_lib.inference import autocast, colorize, eval_batch_size
+from colorize_lib.metrics import gray_prediction
+from colorize_lib.models import get_model
+from colorize_lib.tasks import Task
+
+
+def model_and_task(experiment: str):
+    config = make_config(experiment, "smoke")
+    task = Task(config)
+    if task.kind == "bins":
+        task.set_frequencies(torch.full((task.grid.n_bins,), 1.0 / task.grid.n_bins))
+    torch.manual_seed(0)
+    model = get_model(config.model, **task.model_kwargs())
+    task.attach(model)
+    return config, model.eval(), task
+
+
+@pytest.fixture(scope="module")
+def images():
+    return torch.rand(5, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+
+
+@pytest.mark.parametrize("experiment", ["baseline", "unet_lab", "unet_classif"])
+def test_batching_does_not_change_the_colours(experiment, images):
+    _, model, task = model_and_task(experiment)
+    one = colorize(model, task, images, batch_size=5, amp=False, with_loss=True)
+    two = colorize(model, task, images, batch_size=2, amp=False, with_loss=True)
+    assert one.rgb.shape == images.shape and one.rgb.device == images.device
+    assert torch.allclose(one.rgb, two.rgb, atol=1e-5)
+    assert one.loss == pytest.approx(two.loss, rel=1e-5)
+    assert 0 <= float(one.rgb.min()) and float(one.rgb.max()) <= 1
+
+
+def test_a_lab_model_keeps_the_input_luminance(images):
+    _, model, task = model_and_task("unet_lab")
+    out = colorize(model, task, gray_prediction(images), batch_size=4, amp=False).rgb
+    # Gamut clipping after joining L with the predicted AB moves L a little at most.
+    assert (rgb_to_lab(out)[:, 0] - rgb_to_lab(images)[:, 0]).abs().mean() < 2.0
+
+
+def test_without_a_loss_none_is_returned_and_amp_is_off_the_gpu(images):
+    config, model, task = model_and_task("baseline")
+    assert colorize(model, task, images, eval_batch_size(config), amp=True).loss is None
+    with autocast(torch.device("cpu"), True):
+        assert not torch.is_autocast_enabled("cpu")  # bf16 autocast is for CUDA only
+    assert eval_batch_size(config) == config.batch_size

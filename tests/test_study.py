@@ -1,0 +1,50 @@
+"""The notebooks' vocabulary (`study`, `summary`) on tiny inputs: an ablation's configs, a sweep's table
+and its saved files, the pairwise comparisons, a Table 1 notebook's results, the schedule table."""
+
+import pandas as pd
+import pytest
+
+from colorize_lib import study, summary
+from colorize_lib.paths import TABLES_DIR
+
+
+def test_the_schedule_counts_each_distinct_run_once_with_its_adam_steps():
+    table = summary.schedules("smoke", "bundled")
+    assert table["run"].is_unique and {"baseline", "unet_lab", "unet_classif-field"} <= set(table["run"])
+    # Smoke: 2 epochs of 8 crops at batch 4 for the Table 1 runs.
+    assert table.set_index("run").loc["baseline", "adam_steps"] == 2 * 2
+    assert (TABLES_DIR / "schedules.csv").exists()
+
+
+def test_an_ablation_names_its_runs_by_the_setting():
+    configs, images = study.ablation("bin_ablation", [5, 15], "smoke", "bundled", epochs=1)
+    assert [c.name for c in configs] == ["bin_ablation-b5", "bin_ablation-b15"]
+    assert [c.bin_size for c in configs] == [5, 15] and all(c.epochs == 1 for c in configs)
+    assert len(images.test_names) == 2
+
+
+@pytest.mark.slow  # trains two tiny runs
+def test_a_sweep_writes_its_table_with_the_gray_row_and_compares_each_value():
+    configs, images = study.ablation("alpha_ablation", [0.5, 1.0], "smoke", "bundled", epochs=1)
+    result = study.sweep("test_alpha", configs, images, "U-Net RGB, α = {}", extra=study.alpha_extra)
+    table = result.table
+    assert table["model"].tolist() == ["U-Net RGB, α = 0.5", "U-Net RGB, α = 1", "Gray (a=b=0)"]
+    assert table["alpha"].iloc[:2].tolist() == [0.5, 1.0] and table["paper_psnr_db"].iloc[:2].tolist() == [22.94, 22.89]
+    assert set(table["selected_by"].iloc[:2]) == {"final epoch"}
+    assert list(result.histories) == ["α = 0.5", "α = 1"] and set(result.per_image) == {0.5, 1.0}
+    for name in ("test_alpha", "test_alpha_history", "test_alpha_per_image"):
+        assert (TABLES_DIR / f"{name}.csv").exists()
+    assert pd.read_csv(TABLES_DIR / "test_alpha_per_image.csv")["alpha"].nunique() == 2
+    versus = study.versus("test_alpha_versus", result, 0.5)
+    assert versus["comparison"].tolist() == ["α = 1 − α = 0.5"] and "p_value" in versus
+
+
+@pytest.mark.slow  # trains a tiny run
+def test_a_table1_notebook_saves_every_seed_and_the_gray_row():
+    config, images = study.start("baseline", "smoke", "bundled", epochs=1)
+    runs = study.train(config, images, [0, 1])
+    table, per_image = study.results("test_baseline", runs, images)
+    assert table["model"].tolist() == ["CNN baseline", "Gray (a=b=0)"] and table["n_seeds"].iloc[0] == 2
+    saved = pd.read_csv(TABLES_DIR / "test_baseline_per_image.csv")
+    assert sorted(saved["seed"].unique()) == [0, 1] and set(per_image["seed"]) == {0}
+    assert {"group", "psnr", "gray_psnr"} <= set(saved.columns)
