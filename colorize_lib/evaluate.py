@@ -81,56 +81,49 @@ RESULT_COLUMNS = [
     "paper_psnr_db",
 ]
 # What the other results tables show a reader (their CSVs keep every column).
-RECIPE_COLUMNS = [
-    "model",
-    "run",
-    "selected_by",
-    "psnr_db",
-    "psnr_db_lo",
-    "psnr_db_hi",
-    "colorfulness_gap",
-    "colorfulness_gap_lo",
-    "colorfulness_gap_hi",
-    "deltaE00",
-    "deltaE00_lo",
-    "deltaE00_hi",
-    "colorfulness",
-    "true_colorfulness",
-]
-ALPHA_COLUMNS = [
-    "model",
-    "run",
-    "selected_by",
-    "psnr_db",
-    "psnr_db_lo",
-    "psnr_db_hi",
-    "psnr_of_mean_mse_db",
-    "gray_psnr_db",
-    "paper_psnr_db",
-    "paper_table1_psnr_db",
-    "colorfulness",
-    "colorfulness_lo",
-    "colorfulness_hi",
-    "deltaE00",
-    "auc",
-]
-BIN_COLUMNS = [
-    "model",
-    "run",
-    "selected_by",
-    "n_bins",
-    "paper_n_bins",
-    "bins_seen_in_training",
-    "ceiling_psnr_db",
-    "psnr_db",
-    "psnr_db_lo",
-    "psnr_db_hi",
-    "annealed_mean_psnr_db",
-    "gray_psnr_db",
-    "colorfulness",
-    "deltaE00",
-    "auc",
-]
+_WHICH = ["model", "run", "selected_by"]
+_PSNR = ["psnr_db", "psnr_db_lo", "psnr_db_hi"]
+RECIPE_COLUMNS = (
+    _WHICH
+    + _PSNR
+    + [
+        "colorfulness_gap",
+        "colorfulness_gap_lo",
+        "colorfulness_gap_hi",
+        "deltaE00",
+        "deltaE00_lo",
+        "deltaE00_hi",
+        "colorfulness",
+        "true_colorfulness",
+    ]
+)
+ALPHA_COLUMNS = (
+    _WHICH
+    + _PSNR
+    + [
+        "psnr_of_mean_mse_db",
+        "gray_psnr_db",
+        "paper_psnr_db",
+        "paper_table1_psnr_db",
+        "colorfulness",
+        "colorfulness_lo",
+        "colorfulness_hi",
+        "deltaE00",
+        "auc",
+    ]
+)
+BIN_COLUMNS = (
+    _WHICH
+    + ["n_bins", "paper_n_bins", "bins_seen_in_training", "ceiling_psnr_db"]
+    + _PSNR
+    + [
+        "annealed_mean_psnr_db",
+        "gray_psnr_db",
+        "colorfulness",
+        "deltaE00",
+        "auc",
+    ]
+)
 BUDGET_COLUMNS = [
     "model",
     "arm",

@@ -26,9 +26,9 @@ def module_files(root: Path = PROJECT_ROOT) -> dict[str, Path]:
     return out
 
 
-def imports_in(tree: ast.AST, here: str, is_package: bool, modules: set[str]) -> set[str]:
-    """The package modules that the code `tree` of module `here` imports, relative or absolute. An
-    import of a module also imports the packages above it (their __init__ runs)."""
+def imports_in(tree: ast.AST, here: str, is_package: bool, modules: set[str], parents: bool = True) -> set[str]:
+    """The package modules that the code `tree` of module `here` imports, relative or absolute. With
+    `parents`, an import of a module also counts the packages above it (their __init__ runs first)."""
     package = here if is_package else here.rsplit(".", 1)[0]
     found = set()
     for node in ast.walk(tree):
@@ -42,7 +42,7 @@ def imports_in(tree: ast.AST, here: str, is_package: bool, modules: set[str]) ->
             continue
         for c in candidates:
             parts = c.split(".")
-            found |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)} & modules
+            found |= {".".join(parts[:i]) for i in range(1 if parents else len(parts), len(parts) + 1)} & modules
     return found - {here}
 
 

@@ -3,6 +3,8 @@
 import ast
 from pathlib import Path
 
+from colorize_tools.notebook_deps import imports_in
+
 PACKAGE = Path(__file__).resolve().parent.parent / "colorize_lib"
 
 
@@ -13,20 +15,7 @@ def module_name(path: Path) -> str:
 
 def imported_modules(path: Path, modules: set[str]) -> set[str]:
     """colorize_lib modules that `path` imports (relative or absolute), anywhere in the file."""
-    name = module_name(path)
-    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom):
-            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
-            target = ".".join(base + ([node.module] if node.module else []))
-            candidates = [target] + [f"{target}.{a.name}" for a in node.names]
-        elif isinstance(node, ast.Import):
-            candidates = [a.name for a in node.names]
-        else:
-            continue
-        found |= {c for c in candidates if c in modules and c != name}
-    return found
+    return imports_in(ast.parse(path.read_text()), module_name(path), path.name == "__init__.py", modules, False)
 
 
 def import_graph() -> dict[str, set[str]]:
