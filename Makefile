@@ -74,7 +74,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NAMES := $(notdir $(basename $(NOTEBOOKS)))
 EXECUTED := $(NAMES:%=$(REPORTS)/notebooks/%.ipynb)
 HTML := $(NAMES:%=$(REPORTS)/%.html)
-LIB := $(wildcard colorize_lib/*.py colorize_lib/*/*.py)
+LIB := $(wildcard colorize_lib/*.py colorize_lib/*/*.py colorize_lib/*/*/*.py)
 # Each notebook depends on the library files it imports, followed through the package's imports
 # (colorize_tools.notebook_deps, standard library only, so any python3 runs it before .venv exists):
 # editing the tooling reruns nothing, editing the losses reruns what trains. If that cannot run, every

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from colorize_lib.colorize import colorize_photo
-from colorize_lib.experiments import field_classifier_config, make_config
-from colorize_lib.run import Run
-from colorize_lib.runtime import configure_threads, describe_device, pick_device
-from colorize_lib.train import build
+from colorize_lib.engine.experiments import field_classifier_config, make_config
+from colorize_lib.engine.run import Run
+from colorize_lib.engine.runtime import configure_threads, describe_device, pick_device
+from colorize_lib.engine.train import build
 
 
 def colorizer(config, device) -> Run:

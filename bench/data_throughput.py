@@ -20,14 +20,14 @@ import torch
 from PIL import Image, ImageOps
 
 from colorize_lib import paths
-from colorize_lib.cache import load_cached
-from colorize_lib.crops import CropSampler, to_float
-from colorize_lib.models import get_model
-from colorize_lib.sources import SourceFiles
-from colorize_lib.sources.bundled import BUNDLED_PHOTOS
-from colorize_lib.sources.folder import folder_files
-from colorize_lib.sources.paper import paper_files
-from colorize_lib.validate import square_resize
+from colorize_lib.data.cache import load_cached
+from colorize_lib.data.crops import CropSampler, to_float
+from colorize_lib.data.sources import SourceFiles
+from colorize_lib.data.sources.bundled import BUNDLED_PHOTOS
+from colorize_lib.data.sources.folder import folder_files
+from colorize_lib.data.sources.paper import paper_files
+from colorize_lib.data.validate import square_resize
+from colorize_lib.model.models import get_model
 
 IMAGE_SIZE = 256  # the cpu profile's cached side
 RESOLUTION, BATCH = 96, 32  # the paper's baseline training resolution; a CPU batch

@@ -32,13 +32,13 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ modules beside this file
 from memory_budget import GIB, trace_experiment  # noqa: E402
 
-from colorize_lib.crops import CropSampler, test_views  # noqa: E402
 from colorize_lib.data import ImageSet, load_image_set  # noqa: E402
-from colorize_lib.experiments import make_config, study_configs  # noqa: E402
-from colorize_lib.inference import autocast, colorize, eval_batch_size  # noqa: E402
+from colorize_lib.data.crops import CropSampler, test_views  # noqa: E402
+from colorize_lib.engine.experiments import make_config, study_configs  # noqa: E402
+from colorize_lib.engine.inference import autocast, colorize, eval_batch_size  # noqa: E402
+from colorize_lib.engine.runtime import describe_device, setup  # noqa: E402
+from colorize_lib.engine.train import build, fit  # noqa: E402
 from colorize_lib.reference import PAPER_TEST_IMAGES, PAPER_TRAIN_IMAGES  # noqa: E402
-from colorize_lib.runtime import describe_device, setup  # noqa: E402
-from colorize_lib.train import build, fit  # noqa: E402
 
 # Dense (no sparsity) bf16 tensor-core peaks in FLOP/s, from NVIDIA's data sheets; first match wins.
 BF16_PEAK = {

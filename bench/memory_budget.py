@@ -65,14 +65,14 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_map
 
-from colorize_lib.config import PROFILE_NAMES, ExperimentConfig
-from colorize_lib.experiments import make_config
-from colorize_lib.fused_head import DEFAULT_CHUNK_ELEMENTS
-from colorize_lib.metrics import psnr
-from colorize_lib.models import count_parameters
+from colorize_lib.engine.config import PROFILE_NAMES, ExperimentConfig
+from colorize_lib.engine.experiments import make_config
+from colorize_lib.engine.train import build, train_step
+from colorize_lib.model.fused_head import DEFAULT_CHUNK_ELEMENTS
+from colorize_lib.model.metrics import psnr
+from colorize_lib.model.models import count_parameters
+from colorize_lib.model.tasks import Task
 from colorize_lib.reference import PAPER_TEST_IMAGES, PAPER_TRAIN_IMAGES
-from colorize_lib.tasks import Task
-from colorize_lib.train import build, train_step
 
 GIB = 2**30
 BIN_SIZES = (5, 10, 15)  # notebook 07's `bin_sizes`; notebook 06's alphas all cost the same memory

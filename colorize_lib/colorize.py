@@ -30,14 +30,14 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm import tqdm
 
-from . import train
-from .color import lab_to_rgb, rgb_to_lab
-from .config import ExperimentConfig
-from .experiments import EXPERIMENTS, make_config, notebook_of, study_configs
+from .data.validate import ImageRejected, decode_rgb
+from .engine import train
+from .engine.config import ExperimentConfig
+from .engine.experiments import EXPERIMENTS, make_config, notebook_of, study_configs
+from .engine.inference import colorize, eval_batch_size
+from .engine.run import Run
 from .files import atomic_path
-from .inference import colorize, eval_batch_size
-from .run import Run
-from .validate import ImageRejected, decode_rgb
+from .model.color import lab_to_rgb, rgb_to_lab
 
 SIDE_MULTIPLE = 16  # the networks halve the input four times
 

@@ -4,12 +4,12 @@ colourfulness and gray-baseline PSNR, and how the training pixels fall into the 
 import pandas as pd
 import torch
 
-from .cache import ImageSet
-from .crops import test_views
-from .metrics import colorfulness, gray_prediction, psnr
-from .quantize import ABGrid
-from .split import VALIDATION_MIN_TRAIN_GROUPS
-from .validate import reason_code
+from .data.cache import ImageSet
+from .data.crops import test_views
+from .data.split import VALIDATION_MIN_TRAIN_GROUPS
+from .data.validate import reason_code
+from .model.metrics import colorfulness, gray_prediction, psnr
+from .model.quantize import ABGrid
 
 
 def skipped_table(image_set: ImageSet) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import runtime
+from .engine import runtime
 from .paths import PROJECT_ROOT
 
 # Rows of the provenance table, in order: (key in the run info, label shown to a reader).

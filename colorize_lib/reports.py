@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import provenance
-from .config import ExperimentConfig
+from .engine.config import ExperimentConfig
 from .files import atomic_write_text
 from .paths import RUNS_DIR, TABLES_DIR
 

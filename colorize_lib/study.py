@@ -16,12 +16,20 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import claims as paper_claims
-from .cache import ImageSet
-from .config import ExperimentConfig
-from .crops import test_views
 from .data import load_images
-from .evaluate import (
+from .data.cache import ImageSet
+from .data.crops import test_views
+from .engine.config import ExperimentConfig
+from .engine.experiments import budget_configs, make_config
+from .engine.runtime import describe_device, pick_device, setup
+from .engine.train import Run, fit
+from .model.metrics import gray_prediction
+from .model.quantize import ABGrid
+from .plots import image_grid, plot_curves, plot_psnr_histogram, plot_temperature_sweep, save_figure
+from .reference import PAPER_ALPHA_PSNR, PAPER_CLASSIF_VAL_CE, PAPER_N_BINS, PAPER_PSNR, PAPER_STEPS
+from .reports import save_config, save_experiment, save_table, write_run_info
+from .scoring import claims as paper_claims
+from .scoring.evaluate import (
     bin_ceiling_psnr,
     budget_row,
     compare,
@@ -33,14 +41,6 @@ from .evaluate import (
     temperature_sweep,
     with_decode,
 )
-from .experiments import budget_configs, make_config
-from .metrics import gray_prediction
-from .plots import image_grid, plot_curves, plot_psnr_histogram, plot_temperature_sweep, save_figure
-from .quantize import ABGrid
-from .reference import PAPER_ALPHA_PSNR, PAPER_CLASSIF_VAL_CE, PAPER_N_BINS, PAPER_PSNR, PAPER_STEPS
-from .reports import save_config, save_experiment, save_table, write_run_info
-from .runtime import describe_device, pick_device, setup
-from .train import Run, fit
 
 
 def start(

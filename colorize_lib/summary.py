@@ -6,19 +6,19 @@ full size. Nothing trains here: the runs are reloaded."""
 import pandas as pd
 import torch
 
-from . import claims as paper_claims
-from .cache import ImageSet
 from .colorize import colorize_photo
-from .crops import test_views
 from .data import load_images
-from .evaluate import RESULT_COLUMNS, compare, predict
-from .experiments import NOTEBOOK_OF, study_configs
-from .metrics import gray_prediction
+from .data.cache import ImageSet
+from .data.crops import test_views
+from .engine.experiments import NOTEBOOK_OF, study_configs
+from .engine.run import Run
+from .engine.train import load_run
+from .model.metrics import gray_prediction
 from .plots import image_grid, plot_curves, save_figure
 from .reference import MODEL_LABELS
 from .reports import load_config, load_table, save_table
-from .run import Run
-from .train import load_run
+from .scoring import claims as paper_claims
+from .scoring.evaluate import RESULT_COLUMNS, compare, predict
 
 TABLE1 = ("baseline", "unet_rgb", "unet_lab", "unet_classif")  # the models of Table 1, in its order
 

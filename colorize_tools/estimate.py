@@ -31,8 +31,8 @@ def notebook_work(name: str, profile: str, data: str, train_images: int) -> floa
     """Reference seconds of training in notebook `name` (0 for notebooks that train nothing): every
     distinct run of the study (`config.study_configs`) counts once, in the notebook that trains it first."""
     # Imported here: they load torch, which `make reproduce`'s final summary has no use for.
-    from colorize_lib.experiments import PROFILES, notebook_of, study_configs
-    from colorize_lib.quantize import ABGrid
+    from colorize_lib.engine.experiments import PROFILES, notebook_of, study_configs
+    from colorize_lib.model.quantize import ABGrid
 
     total = 0.0
     for config in study_configs(profile, data):

@@ -18,7 +18,7 @@ PACKAGE = "colorize_lib"
 
 
 def module_files(root: Path = PROJECT_ROOT) -> dict[str, Path]:
-    """Module name ('colorize_lib.data', 'colorize_lib.sources') -> its file, for every module of the package."""
+    """Module name ('colorize_lib.data', 'colorize_lib.data.sources') -> its file, for every module of the package."""
     out = {}
     for path in sorted((root / PACKAGE).rglob("*.py")):
         parts = path.relative_to(root).with_suffix("").parts

@@ -9,13 +9,13 @@ import pytest
 import torch
 from PIL import Image
 
-from colorize_lib import cache, datareport, paths
-from colorize_lib.cache import cache_dir_for, load_cached, read_manifest
-from colorize_lib.data import load_image_set
-from colorize_lib.sources import resolve_source
-from colorize_lib.sources.bundled import BUNDLED_PHOTOS
-from colorize_lib.sources.folder import folder_files
-from colorize_lib.validate import square_resize
+from colorize_lib import datareport, paths
+from colorize_lib.data import cache, load_image_set
+from colorize_lib.data.cache import cache_dir_for, load_cached, read_manifest
+from colorize_lib.data.sources import resolve_source
+from colorize_lib.data.sources.bundled import BUNDLED_PHOTOS
+from colorize_lib.data.sources.folder import folder_files
+from colorize_lib.data.validate import square_resize
 
 
 def photo(seed: int, w: int = 64, h: int = 64) -> np.ndarray:
@@ -294,7 +294,7 @@ def test_upscale_small_keeps_small_photos_in_a_cache_of_its_own(folder, tmp_path
 @pytest.mark.slow  # validates and caches the bundled photos
 def test_load_images_keeps_the_configs_number_of_test_photos():
     from colorize_lib.data import load_images
-    from colorize_lib.experiments import make_config
+    from colorize_lib.engine.experiments import make_config
 
     full = load_images(make_config("unet_lab", "smoke"))
     few = load_images(make_config("unet_lab", "smoke", max_test_images=1))

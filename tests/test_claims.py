@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from colorize_lib.claims import (
+from colorize_lib.scoring.claims import (
     _MEASURES,
     BUDGET_CLAIMS,
     CLAIMS,
@@ -373,6 +373,6 @@ def test_the_appendix_figure_is_judged_pooled():
 
 
 def test_budget_claims_name_arms_the_experiment_trains():
-    from colorize_lib.experiments import BUDGET_ARMS
+    from colorize_lib.engine.experiments import BUDGET_ARMS
 
     assert {c.params["arm"] for c in BUDGET_CLAIMS} <= set(BUDGET_ARMS)

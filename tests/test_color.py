@@ -3,7 +3,7 @@ import pytest
 import torch
 from skimage import color as skcolor
 
-from colorize_lib.color import AB_SCALE, L_SCALE, join_lab, lab_to_rgb, rgb_to_lab, split_lab
+from colorize_lib.model.color import AB_SCALE, L_SCALE, join_lab, lab_to_rgb, rgb_to_lab, split_lab
 
 
 def _random_rgb(seed=0, shape=(4, 3, 16, 16)):

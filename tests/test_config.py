@@ -3,8 +3,8 @@ import json
 import pytest
 import torch
 
-from colorize_lib.config import ExperimentConfig
-from colorize_lib.experiments import (
+from colorize_lib.engine.config import ExperimentConfig
+from colorize_lib.engine.experiments import (
     ALPHAS,
     BIN_SIZES,
     EXPERIMENTS,
@@ -110,8 +110,8 @@ def test_notebook_ablation_defaults_are_the_configs():
 
 @pytest.mark.parametrize("profile", ["paper", "cpu"])
 def test_stated_budget_arm_is_exactly_the_papers_240_steps(profile):
-    from colorize_lib.crops import CropSampler
-    from colorize_lib.experiments import budget_configs
+    from colorize_lib.data.crops import CropSampler
+    from colorize_lib.engine.experiments import budget_configs
     from colorize_lib.reference import PAPER_STEPS
 
     arms = budget_configs(profile)
@@ -143,7 +143,7 @@ KNOWN_RUN_DIRS = {
 
 @pytest.mark.parametrize("profile", sorted(KNOWN_RUN_DIRS))
 def test_paper_classifier_keeps_its_run_folder(profile, tmp_path):
-    from colorize_lib.train import run_dir_for
+    from colorize_lib.engine.train import run_dir_for
 
     assert run_dir_for(make_config("unet_classif", profile), tmp_path).name == KNOWN_RUN_DIRS[profile]
 

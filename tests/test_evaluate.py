@@ -3,9 +3,9 @@
 import pytest
 
 from colorize_lib.data import load_images
-from colorize_lib.evaluate import ROW_METRICS, compare, evaluate, gray_row, summary_row
-from colorize_lib.experiments import make_config
-from colorize_lib.train import fit
+from colorize_lib.engine.experiments import make_config
+from colorize_lib.engine.train import fit
+from colorize_lib.scoring.evaluate import ROW_METRICS, compare, evaluate, gray_row, summary_row
 
 pytestmark = pytest.mark.slow  # trains a model
 
@@ -44,7 +44,7 @@ def test_seed_spread_is_over_seed_means():
 
     import pandas as pd
 
-    from colorize_lib.evaluate import seed_spread
+    from colorize_lib.scoring.evaluate import seed_spread
 
     tables = [pd.DataFrame({"image": ["a:whole", "b:whole"], "psnr": [p, p + 2]}) for p in (20.0, 21.0, 22.0)]
     spread = seed_spread(tables)
@@ -53,8 +53,8 @@ def test_seed_spread_is_over_seed_means():
 
 
 def test_temperature_sweep_decodes_one_field_classifier_at_every_temperature(tmp_path):
-    from colorize_lib.evaluate import TEMPERATURES, temperature_sweep, with_decode
-    from colorize_lib.experiments import field_classifier_config
+    from colorize_lib.engine.experiments import field_classifier_config
+    from colorize_lib.scoring.evaluate import TEMPERATURES, temperature_sweep, with_decode
 
     config = field_classifier_config("smoke", epochs=1)
     images = load_images(config)

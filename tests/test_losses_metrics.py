@@ -5,10 +5,10 @@ import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio
 
-from colorize_lib.color import rgb_to_lab
-from colorize_lib.losses import class_weights, mixed_loss, weighted_cross_entropy
-from colorize_lib.metrics import colorfulness, gray_prediction, psnr
-from colorize_lib.quantize import ABGrid
+from colorize_lib.model.color import rgb_to_lab
+from colorize_lib.model.losses import class_weights, mixed_loss, weighted_cross_entropy
+from colorize_lib.model.metrics import colorfulness, gray_prediction, psnr
+from colorize_lib.model.quantize import ABGrid
 
 
 def test_psnr_matches_skimage_per_image():
@@ -71,8 +71,8 @@ def test_weighted_cross_entropy_uses_target_weights():
 def test_ab_frequencies_count_every_pixel_in_its_nearest_bin():
     from skimage.color import rgb2lab
 
-    from colorize_lib.losses import ab_frequencies
-    from colorize_lib.quantize import ABGrid
+    from colorize_lib.model.losses import ab_frequencies
+    from colorize_lib.model.quantize import ABGrid
 
     images = torch.randint(0, 256, (3, 3, 16, 16), generator=torch.Generator().manual_seed(5), dtype=torch.uint8)
     freq = ab_frequencies(images, ABGrid(10), resolution=16, batch=2)
@@ -83,7 +83,7 @@ def test_ab_frequencies_count_every_pixel_in_its_nearest_bin():
 
 
 def test_smoothed_prior_keeps_mass_and_spreads_to_neighbours():
-    from colorize_lib.losses import smooth_prior
+    from colorize_lib.model.losses import smooth_prior
 
     grid = ABGrid(10, in_gamut=True)
     freq = torch.zeros(grid.n_bins, dtype=torch.float64)
@@ -99,9 +99,9 @@ def test_smoothed_prior_keeps_mass_and_spreads_to_neighbours():
 
 
 def test_field_task_trains_on_soft_targets_with_weights_from_the_smoothed_prior():
-    from colorize_lib.experiments import field_classifier_config
-    from colorize_lib.models import get_model
-    from colorize_lib.tasks import Task
+    from colorize_lib.engine.experiments import field_classifier_config
+    from colorize_lib.model.models import get_model
+    from colorize_lib.model.tasks import Task
 
     task = Task(field_classifier_config("smoke"))
     assert task.grid.n_bins == len(ABGrid(10, in_gamut=True).centres)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from colorize_lib.models import count_parameters, get_model, list_models, model_entry
+from colorize_lib.model.models import count_parameters, get_model, list_models, model_entry
 
 
 def test_registry_lists_the_four_models():

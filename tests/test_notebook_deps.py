@@ -14,8 +14,8 @@ def names(notebook: str) -> set[str]:
 
 def test_a_training_notebook_depends_on_the_training_code_and_not_on_the_tooling():
     files = names("02_baseline_cnn")
-    assert {"colorize_lib/losses.py", "colorize_lib/train.py", "colorize_lib/models.py"} <= files
-    assert "colorize_lib/study.py" in files and "colorize_lib/sources/bundled.py" in files
+    assert {"colorize_lib/model/losses.py", "colorize_lib/engine/train.py", "colorize_lib/model/models.py"} <= files
+    assert "colorize_lib/study.py" in files and "colorize_lib/data/sources/bundled.py" in files
     assert not any(f.startswith("colorize_tools/") for f in files)
     assert "colorize_lib/colorize.py" not in files  # the photo CLI: only notebook 08 uses it
 
@@ -28,16 +28,16 @@ def test_only_the_summary_uses_the_colorize_command():
 
 
 def test_relative_and_absolute_imports_and_the_packages_above_them():
-    modules = {"colorize_lib", "colorize_lib.sources", "colorize_lib.sources.paper", "colorize_lib.paths"}
-    tree = ast.parse("from .. import paths\nfrom ..sources.paper import fetch_paper\nimport numpy")
-    assert imports_in(tree, "colorize_lib.sources.folder", False, modules) == modules
+    modules = {"colorize_lib", "colorize_lib.data.sources", "colorize_lib.data.sources.paper", "colorize_lib.paths"}
+    tree = ast.parse("from ... import paths\nfrom ..sources.paper import fetch_paper\nimport numpy")
+    assert imports_in(tree, "colorize_lib.data.sources.folder", False, modules) == modules
 
 
 def test_the_closure_follows_the_graph():
     graph = {"a": {"b"}, "b": {"c"}, "c": set(), "d": {"a"}}
     assert closure({"a"}, graph) == {"a", "b", "c"}
     real = import_graph()
-    assert "colorize_lib.losses" in closure({"colorize_lib.train"}, real)
+    assert "colorize_lib.model.losses" in closure({"colorize_lib.engine.train"}, real)
 
 
 def test_the_makefile_line_names_every_notebook(capsys):

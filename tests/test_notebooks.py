@@ -194,7 +194,7 @@ def test_field_classifier_against_the_paper_and_its_temperature_sweep(smoke_run)
 
 
 def test_tables_carry_intervals_over_photos_and_claims_get_verdicts(smoke_run):
-    from colorize_lib.claims import VERDICTS
+    from colorize_lib.scoring.claims import VERDICTS
 
     tables = smoke_run / "reports" / "tables"
     table1 = pd.read_csv(tables / "table1.csv")

@@ -3,8 +3,9 @@ import json
 
 import torch
 
-from colorize_lib import reports, runtime
+from colorize_lib import reports
 from colorize_lib.data import ImageSet
+from colorize_lib.engine import runtime
 from colorize_lib.provenance import FIELDS, as_table
 from colorize_tools.index import build_index
 

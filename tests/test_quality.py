@@ -8,9 +8,9 @@ from skimage.color import deltaE_ciede2000, rgb2lab
 from skimage.metrics import structural_similarity
 from skimage.transform import resize
 
-from colorize_lib.color import rgb_to_lab
-from colorize_lib.metrics import colorfulness, gray_prediction, psnr
-from colorize_lib.quality import (
+from colorize_lib.model.color import rgb_to_lab
+from colorize_lib.model.metrics import colorfulness, gray_prediction, psnr
+from colorize_lib.scoring.quality import (
     AUC_MAX_THRESHOLD,
     METRIC_NAMES,
     ab_auc,

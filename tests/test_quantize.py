@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from colorize_lib.color import rgb_to_lab
-from colorize_lib.quantize import ABGrid
+from colorize_lib.model.color import rgb_to_lab
+from colorize_lib.model.quantize import ABGrid
 from colorize_lib.reference import PAPER_N_BINS
 
 

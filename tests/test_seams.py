@@ -4,10 +4,10 @@ own targets back to the input, and a classifier can be read out another way."""
 import pytest
 import torch
 
-from colorize_lib import crops
-from colorize_lib.crops import CropSampler, view_names
-from colorize_lib.experiments import make_config
-from colorize_lib.tasks import Task
+from colorize_lib.data import crops
+from colorize_lib.data.crops import CropSampler, view_names
+from colorize_lib.engine.experiments import make_config
+from colorize_lib.model.tasks import Task
 
 
 def photos(n=3, size=32, seed=0):
@@ -56,8 +56,8 @@ def test_a_task_decodes_its_true_target_back_to_the_input(model):
 @pytest.mark.slow  # trains a classifier
 def test_a_classifier_read_out_another_way_shares_its_weights(tmp_path):
     from colorize_lib.data import load_images
-    from colorize_lib.evaluate import with_decode
-    from colorize_lib.train import fit
+    from colorize_lib.engine.train import fit
+    from colorize_lib.scoring.evaluate import with_decode
 
     config = make_config("unet_classif", "smoke", epochs=1)
     run = fit(config, load_images(config), tmp_path, log=lambda *_: None)

@@ -6,7 +6,7 @@ from PIL import Image
 
 from colorize_lib import paths
 from colorize_lib.data import load_image_set
-from colorize_lib.sources.folder import folder_files, folder_slug
+from colorize_lib.data.sources.folder import folder_files, folder_slug
 
 FORMATS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF"}
 

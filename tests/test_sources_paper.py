@@ -8,10 +8,10 @@ import pytest
 from PIL import Image
 
 from colorize_lib import paths
-from colorize_lib.cache import load_cached
 from colorize_lib.data import load_image_set
-from colorize_lib.sources import paper
-from colorize_lib.sources.paper import count_paper_files, fetch_paper, paper_files
+from colorize_lib.data.cache import load_cached
+from colorize_lib.data.sources import paper
+from colorize_lib.data.sources.paper import count_paper_files, fetch_paper, paper_files
 
 pytestmark = pytest.mark.slow  # runs git against a local repository
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorize_lib.cache import load_cached, read_manifest
-from colorize_lib.sources.pexels import PexelsError, collect_pexels, pexels_files
-from colorize_lib.validate import saturation
+from colorize_lib.data.cache import load_cached, read_manifest
+from colorize_lib.data.sources.pexels import PexelsError, collect_pexels, pexels_files
+from colorize_lib.data.validate import saturation
 
 KEY = "test-key-not-secret-123"
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from colorize_lib.stats import (
+from colorize_lib.scoring.stats import (
     Sample,
     difference,
     estimate,

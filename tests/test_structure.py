@@ -63,17 +63,17 @@ def test_the_science_package_imports_nothing_from_the_tooling():
 
 def test_no_import_cycle_in_colorize_lib():
     graph = import_graph()
-    assert "colorize_lib.data" in graph and "colorize_lib.cache" in graph["colorize_lib.data"]
+    assert "colorize_lib.data" in graph and "colorize_lib.data.cache" in graph["colorize_lib.data"]
     assert find_cycle(graph) is None
 
 
 def test_the_data_layer_reads_like_the_pipeline():
     graph = import_graph()
     order = [
-        "colorize_lib.sources",
-        "colorize_lib.validate",
-        "colorize_lib.split",
-        "colorize_lib.cache",
+        "colorize_lib.data.sources",
+        "colorize_lib.data.validate",
+        "colorize_lib.data.split",
+        "colorize_lib.data.cache",
         "colorize_lib.data",
     ]
     for i, later in enumerate(order):

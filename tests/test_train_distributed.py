@@ -18,8 +18,8 @@ import sys
 import pytest
 import torch
 
-from colorize_lib import distributed
-from colorize_lib.experiments import make_config
+from colorize_lib.engine import distributed
+from colorize_lib.engine.experiments import make_config
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +56,7 @@ def test_two_processes_match_one_process(tmp_path, experiment):
     # 3 epochs x 3 global batches of 8 crops (4 per process).
     config = make_config(experiment, "smoke", epochs=3, batch_size=8, samples_per_epoch=24)
     config_path = config.save(tmp_path / "config.json")
-    train = ["-m", "colorize_lib.train", str(config_path), "--run-dir"]
+    train = ["-m", "colorize_lib.engine.train", str(config_path), "--run-dir"]
 
     _, two = run_one_and_two_processes([*train, str(tmp_path / "one")], [*train, str(tmp_path / "two")])
     assert two.stdout.count(f"{experiment} epoch 1/3") == 1  # only rank 0 logs
@@ -74,11 +74,11 @@ def test_two_processes_match_one_process(tmp_path, experiment):
 
 ONE_STEP = """
 import sys, torch
-from colorize_lib import distributed
-from colorize_lib.experiments import make_config
-from colorize_lib.crops import CropSampler
+from colorize_lib.engine import distributed
+from colorize_lib.engine.experiments import make_config
+from colorize_lib.data.crops import CropSampler
 from colorize_lib.data import load_images
-from colorize_lib.train import build
+from colorize_lib.engine.train import build
 ctx, device = distributed.init(torch.device("cpu"))
 config = make_config("unet_classif", "smoke", batch_size=8, samples_per_epoch=8)
 data = load_images(config)

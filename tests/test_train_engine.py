@@ -6,12 +6,12 @@ import math
 import pytest
 import torch
 
-import colorize_lib.tasks
-from colorize_lib.checkpoint import load_checkpoint
+import colorize_lib.model.tasks
 from colorize_lib.data import load_image_set
-from colorize_lib.experiments import make_config
-from colorize_lib.runtime import configure_threads, usable_cores
-from colorize_lib.train import WALL_TIME_COLUMNS, fit, run_dir_for
+from colorize_lib.engine.checkpoint import load_checkpoint
+from colorize_lib.engine.experiments import make_config
+from colorize_lib.engine.runtime import configure_threads, usable_cores
+from colorize_lib.engine.train import WALL_TIME_COLUMNS, fit, run_dir_for
 
 pytestmark = pytest.mark.slow  # trains models
 
@@ -150,7 +150,7 @@ def test_checkpoint_from_another_config_is_refused_naming_differences(tmp_path, 
 
 def test_nan_loss_stops_with_epoch_and_step_and_keeps_last_good_checkpoint(tmp_path, data, monkeypatch):
     config = smoke(epochs=3)  # 2 steps per epoch
-    real_loss = colorize_lib.tasks.Task.loss
+    real_loss = colorize_lib.model.tasks.Task.loss
     calls = {"train": 0}
 
     def loss(self, output, target):
@@ -161,7 +161,7 @@ def test_nan_loss_stops_with_epoch_and_step_and_keeps_last_good_checkpoint(tmp_p
                 return value * math.nan
         return value
 
-    monkeypatch.setattr(colorize_lib.tasks.Task, "loss", loss)
+    monkeypatch.setattr(colorize_lib.model.tasks.Task, "loss", loss)
     with pytest.raises(
         FloatingPointError, match=r"loss is nan at epoch 2, step 1/2.*last good checkpoint is .*last\.pt"
     ):
@@ -175,7 +175,7 @@ def test_out_of_memory_names_batch_size_resolution_and_remedies(tmp_path, data, 
     def oom(self, rgb):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(colorize_lib.tasks.Task, "inputs_targets", oom)
+    monkeypatch.setattr(colorize_lib.model.tasks.Task, "inputs_targets", oom)
     with pytest.raises(torch.cuda.OutOfMemoryError) as error:
         fit(smoke(epochs=1), data, tmp_path, log=quiet)
     message = str(error.value)

@@ -1,5 +1,5 @@
 """A run killed (SIGKILL) mid-epoch and started again ends with the same weights, bit for bit, as a
-run never interrupted: both through the command line `python -m colorize_lib.train CONFIG --run-dir`."""
+run never interrupted: both through the command line `python -m colorize_lib.engine.train CONFIG --run-dir`."""
 
 import os
 import signal
@@ -10,8 +10,8 @@ import time
 import pytest
 import torch
 
-from colorize_lib.experiments import make_config
-from colorize_lib.train import WALL_TIME_COLUMNS
+from colorize_lib.engine.experiments import make_config
+from colorize_lib.engine.train import WALL_TIME_COLUMNS
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 def train_cli(config_path, run_dir, **env):
     # One thread per process: the machine's two cores are shared (see test_train_engine.one_thread).
     env = dict(os.environ, OMP_NUM_THREADS="1", **env)
-    return [sys.executable, "-m", "colorize_lib.train", str(config_path), "--run-dir", str(run_dir)], env
+    return [sys.executable, "-m", "colorize_lib.engine.train", str(config_path), "--run-dir", str(run_dir)], env
 
 
 def test_killed_run_resumes_to_identical_weights(tmp_path):

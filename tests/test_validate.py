@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorize_lib.validate import (
+from colorize_lib.data.validate import (
     FileCheck,
     check_file,
     check_files,

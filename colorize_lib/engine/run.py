@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from ..model.tasks import Task
 from .config import ExperimentConfig
-from .tasks import Task
 
 SELECTED_BY = ("validation", "final epoch")  # how the reported checkpoint of a run was chosen
 

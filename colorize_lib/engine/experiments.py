@@ -4,8 +4,8 @@ notebook's parameters into an `ExperimentConfig`; `study_configs` lists every di
 
 import json
 
+from ..reference import PAPER_TRAIN_IMAGES
 from .config import PROFILE_NAMES, ExperimentConfig
-from .reference import PAPER_TRAIN_IMAGES
 
 EXPERIMENTS = ("baseline", "unet_rgb", "unet_lab", "unet_classif", "alpha_ablation", "bin_ablation")
 # The notebook that trains each experiment: named when a run is reused, or missing.

@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import paths
-from .files import atomic_write_text
+from .. import paths
+from ..files import atomic_write_text
 from .sources import SourceFiles
 from .split import split_by_group, validation_groups
 from .validate import (

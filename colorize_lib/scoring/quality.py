@@ -10,8 +10,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .color import rgb_to_lab
-from .metrics import colorfulness, psnr
+from ..model.color import rgb_to_lab
+from ..model.metrics import colorfulness, psnr
 
 # SSIM as scikit-image computes it by default: a 7x7 uniform window, K1 = 0.01, K2 = 0.03,
 # sample (n - 1) covariance, and the mean taken only where the window fits inside the image.

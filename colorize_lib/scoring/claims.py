@@ -35,19 +35,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .quantize import ABGrid
-from .reference import MODEL_LABELS, PAPER_ALPHA_PSNR, PAPER_CLASSIF_VAL_CE, PAPER_N_BINS, PAPER_PSNR
-from .stats import (
-    LEVEL,
-    Interval,
-    Sample,
-    difference,
-    estimate,
-    format_interval,
-    mse_of,
-    pooled_psnr,
-    sample,
-)
+from ..model.quantize import ABGrid
+from ..reference import MODEL_LABELS, PAPER_ALPHA_PSNR, PAPER_CLASSIF_VAL_CE, PAPER_N_BINS, PAPER_PSNR
+from .stats import LEVEL, Interval, Sample, difference, estimate, format_interval, mse_of, pooled_psnr, sample
 
 HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE = "held", "not held", "inconclusive", "not testable"
 VERDICTS = (HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .tasks import Task
+from ..model.tasks import Task
 
 
 @dataclass

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .. import paths
-from ..files import atomic_path, atomic_write_text
+from ... import paths
+from ...files import atomic_path, atomic_write_text
 from ..validate import MIN_SATURATION, ImageRejected, decode_rgb, saturation
 from .base import SourceFiles
 from .folder import folder_files
@@ -271,7 +271,7 @@ def pexels_files(folder: Path | None = None) -> SourceFiles:
     if not manifest.exists():
         raise FileNotFoundError(
             f"no Pexels collection in {folder} ({MANIFEST} missing): run "
-            f"colorize_lib.sources.pexels.collect_pexels(n_photos) with {KEY_VARIABLE} set"
+            f"colorize_lib.data.sources.pexels.collect_pexels(n_photos) with {KEY_VARIABLE} set"
         )
     files = folder_files(folder, source="pexels")
     files.slug = "pexels"

@@ -8,8 +8,8 @@ import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from .files import atomic_write_text
-from .models import list_models, model_entry
+from ..files import atomic_write_text
+from ..model.models import list_models, model_entry
 
 PROFILE_NAMES = ("smoke", "cpu", "paper", "rehearsal")
 LOSSES = ("mixed", "weighted_ce")
@@ -21,9 +21,9 @@ TARGETS = ("hard", "soft")
 @dataclass(frozen=True)
 class ExperimentConfig:
     name: str  # a label for people, e.g. "unet_lab" or "alpha_ablation-a0.5"; not part of the run's identity
-    model: str  # registry name in colorize_lib.models
+    model: str  # registry name in colorize_lib.model.models
     profile: str  # smoke | cpu | paper | rehearsal; a label too (see LABELS)
-    data: str = "bundled"  # data source: bundled | paper | folder:PATH | pexels (see colorize_lib.sources)
+    data: str = "bundled"  # data source: bundled | paper | folder:PATH | pexels (see colorize_lib.data.sources)
     resolution: int = 96  # training and test side length in pixels
     image_size: int = 512  # side of the cached square photos that crops are taken from
     width: int = 64  # base channel count of the model

@@ -10,8 +10,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from .. import paths
-from ..reference import PAPER_TEST_IMAGES, PAPER_TRAIN_IMAGES
+from ... import paths
+from ...reference import PAPER_TEST_IMAGES, PAPER_TRAIN_IMAGES
 from .base import SourceFiles
 
 PAPER_REPO = "https://github.com/ADnocap/Recolour-Greyscale"

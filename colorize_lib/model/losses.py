@@ -5,8 +5,8 @@ optionally smoothed first, as Zhang et al. 2016."""
 import torch
 import torch.nn.functional as F
 
+from ..data.crops import test_views
 from .color import rgb_to_lab
-from .crops import test_views
 from .quantize import ABGrid
 
 

@@ -4,18 +4,18 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .cache import ImageSet
-from .color import AB_SCALE, join_lab, split_lab
-from .crops import test_views, view_names
-from .inference import colorize, eval_batch_size
-from .metrics import colorfulness, gray_prediction, psnr
-from .models import count_parameters
+from ..data.cache import ImageSet
+from ..data.crops import test_views, view_names
+from ..engine.inference import colorize, eval_batch_size
+from ..engine.run import Run
+from ..model.color import AB_SCALE, join_lab, split_lab
+from ..model.metrics import colorfulness, gray_prediction, psnr
+from ..model.models import count_parameters
+from ..model.quantize import ABGrid
+from ..model.tasks import Task
+from ..reference import MODEL_LABELS, PAPER_ALPHA_PSNR, PAPER_PSNR, PAPER_RESOLUTION
 from .quality import image_metrics
-from .quantize import ABGrid
-from .reference import MODEL_LABELS, PAPER_ALPHA_PSNR, PAPER_PSNR, PAPER_RESOLUTION
-from .run import Run
 from .stats import paired_diff_ci, photo_of, with_intervals
-from .tasks import Task
 
 
 def predict(run: Run, rgb: torch.Tensor) -> torch.Tensor:

@@ -7,8 +7,8 @@ epoch where the data have no validation split. The test photos never choose anyt
 curve is kept in the history for plots only. The per-epoch history is written as CSV. Run again with the
 same config, it resumes from `last.pt`, or returns at once when the run is complete.
 
-    python -m colorize_lib.train CONFIG_JSON [--run-dir DIR]      # one experiment from a saved config
-    torchrun --standalone --nproc-per-node=N -m colorize_lib.train CONFIG_JSON   # the same, on N GPUs
+    python -m colorize_lib.engine.train CONFIG_JSON [--run-dir DIR]      # one experiment from a saved config
+    torchrun --standalone --nproc-per-node=N -m colorize_lib.engine.train CONFIG_JSON   # the same, on N GPUs
 
 Without `--run-dir`, checkpoints go under `$COLORIZE_CHECKPOINT_DIR` if set, else data/checkpoints.
 
@@ -35,7 +35,7 @@ kernels: expect agreement there to about the bf16 precision (~3 significant digi
 GPUs, NCCL's reduction order is fixed for a given world size and topology, so reruns normally
 repeat; against one GPU, results agree to rounding, as on CPU.
 
-Multi-process (`colorize_lib.distributed`): config.batch_size is the global batch; every rank
+Multi-process (`colorize_lib.engine.distributed`): config.batch_size is the global batch; every rank
 draws the same global batch and trains on its share; BatchNorm uses global-batch statistics;
 only rank 0 writes files and logs; every rank evaluates (identically). On CPU with gloo, two
 processes end within float rounding of one process (tests/test_train_distributed.py).
@@ -54,23 +54,23 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from ..data import load_images
+from ..data.cache import ImageSet
+from ..data.crops import CropSampler, test_views
+from ..files import atomic_write_text
+from ..model.losses import ab_frequencies
+from ..model.metrics import psnr
+from ..model.models import get_model
+from ..model.tasks import Task
+from ..paths import checkpoint_root
 from . import distributed
-from .cache import ImageSet
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from .config import ExperimentConfig
-from .crops import CropSampler, test_views
-from .data import load_images
 from .experiments import notebook_of
-from .files import atomic_write_text
 from .inference import autocast, colorize, eval_batch_size
-from .losses import ab_frequencies
-from .metrics import psnr
-from .models import get_model
-from .paths import checkpoint_root
 from .progress import epoch_bar
 from .run import Run
 from .runtime import configure_threads, pick_device, setup
-from .tasks import Task
 
 SELECTED = "selected.pt"  # the checkpoint a run reports (see the module docstring)
 CHECK_EVERY = 10  # steps between NaN/inf checks of the loss (each check waits for the GPU)
@@ -412,7 +412,7 @@ def _silent(*args, **kwargs) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m colorize_lib.train", description="Train one experiment.")
+    parser = argparse.ArgumentParser(prog="python -m colorize_lib.engine.train", description="Train one experiment.")
     parser.add_argument("config", help="ExperimentConfig JSON file")
     parser.add_argument("--run-dir", type=Path, help="checkpoint folder (default: from the config, see run_dir_for)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)

@@ -6,7 +6,7 @@
 - `pexels` — photos gathered with the authors' Pexels method (`sources.pexels.collect_pexels`),
   then read like a folder.
 
-A source only lists files; `colorize_lib.cache` validates, resizes, splits and caches them.
+A source only lists files; `colorize_lib.data.cache` validates, resizes, splits and caches them.
 """
 
 from pathlib import Path

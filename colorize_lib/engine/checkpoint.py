@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..files import atomic_path
 from .config import LABELS, RESUMABLE, ExperimentConfig
-from .files import atomic_path
 
 FORMAT = 1
 
