@@ -47,12 +47,6 @@ def save_experiment(
     save_config(config)
 
 
-def git_commit() -> str:
-    """Short commit, with "+changes" when tracked files differ from it."""
-    commit, dirty = provenance.git_state()
-    return commit + ("+changes" if dirty else "")
-
-
 def write_run_info(
     notebook: str,
     profile: str,

@@ -26,8 +26,8 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 # When the notebook (or script) began: `setup()` sets it the first time it runs in a process, so a
-# report can say when it started and how long it took (`fit()` calls `setup()` again; that must not
-# move the start). `started()` reads it.
+# report can say when it started and how long it took (a notebook that calls `setup()` again, e.g. a
+# rerun cell, must not move the start). `started()` reads it.
 _STARTED: tuple[dt.datetime, float] | None = None
 
 

@@ -258,12 +258,6 @@ def mean_ci(per_view: pd.DataFrame, column: str, level: float = LEVEL) -> Interv
     return estimate(sample([(per_view, column)]), level=level).interval
 
 
-def pooled_psnr_ci(per_view: pd.DataFrame, column: str = "psnr", level: float = LEVEL) -> Interval:
-    """PSNR of the pooled MSE over views (the authors' form) with its interval, recomputed as a whole
-    statistic in every jackknife replicate."""
-    return estimate(sample([(mse_of(per_view, column), "mse")]), lambda m: pooled_psnr(m[..., 0]), level).interval
-
-
 def paired_diff_ci(
     a: pd.DataFrame, b: pd.DataFrame, column: str, column_b: str | None = None, level: float = LEVEL
 ) -> PairedDiff:
