@@ -376,6 +376,14 @@ def print_summary(reports: Path) -> None:
     started = os.environ.get("COLORIZE_RUN_STARTED")
     took = f" · make reproduce took {estimate.clock(time.time() - float(started))}" if started else ""
     print(f"\nreports: {(reports / 'index.html').resolve()}{took}", flush=True)
+    if started and not _ran_since(reports, float(started)):
+        print("every notebook was up to date: nothing reran", flush=True)
+
+
+def _ran_since(reports: Path, started: float) -> list[str]:
+    """The notebooks executed since `started` (epoch seconds), by their executed copies' times."""
+    executed = sorted((reports / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    return [p.stem for p in executed if p.stat().st_mtime >= started]
 
 
 def _cell(value, signed: bool = False) -> str:

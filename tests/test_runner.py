@@ -117,6 +117,22 @@ def test_summary_prints_table1_and_the_index_path(tmp_path, capsys):
     assert f"reports: {(tmp_path / 'index.html').resolve()}" in out
 
 
+def test_summary_says_when_nothing_reran(tmp_path, capsys, monkeypatch):
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    pd.DataFrame({c: [1.0] for c in ("psnr_db", "gray_psnr_db", "delta_vs_gray_db", "paper_psnr_db")}).assign(
+        model="m"
+    ).to_csv(tmp_path / "tables" / "table1.csv", index=False)
+    executed = tmp_path / "notebooks" / "02_baseline_cnn.ipynb"
+    executed.write_text("{}")
+    monkeypatch.setenv("COLORIZE_RUN_STARTED", str(executed.stat().st_mtime + 10))  # make started after it
+    print_summary(tmp_path)
+    assert "every notebook was up to date: nothing reran" in capsys.readouterr().out
+    monkeypatch.setenv("COLORIZE_RUN_STARTED", str(executed.stat().st_mtime - 10))  # it ran in this make
+    print_summary(tmp_path)
+    assert "nothing reran" not in capsys.readouterr().out
+
+
 def test_summary_without_table1_says_which_notebook_writes_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="table1.csv.*08_summary"):
         print_summary(tmp_path)
