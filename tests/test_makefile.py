@@ -57,7 +57,7 @@ def test_make_diff_after_two_seeds_prints_the_numbers_that_moved(tmp_path):
         restore()
     assert again.returncode == 0 and "│" not in again.stdout, again.stdout  # no notebook ran
     assert target.stat().st_mtime_ns == before
-    restore = newer(PROJECT_ROOT / "colorize_lib" / "losses.py")
+    restore = newer(PROJECT_ROOT / "colorize_lib" / "model" / "losses.py")
     try:
         dry = make("-n", "-o", str(reports / ".settings"), str(target), "SEED=1")
     finally:
