@@ -70,6 +70,7 @@ from .experiments import notebook_of
 from .inference import autocast, colorize, eval_batch_size
 from .progress import epoch_bar
 from .run import Run
+from .runlock import run_lock
 from .runtime import configure_threads, pick_device, setup
 
 SELECTED = "selected.pt"  # the checkpoint a run reports (see the module docstring)
@@ -124,6 +125,12 @@ def fit(
     data = data if data is not None else load_images(config)
     data = data.to(device)  # a copy: the caller's photos stay where they are
     run_dir = Path(run_dir) if run_dir is not None else run_dir_for(config)
+    with run_lock(run_dir, log) if ctx.is_main else nullcontext():  # one trainer per run (runlock.py)
+        distributed.barrier(ctx)  # the other ranks start once rank 0 holds the run
+        return _fit(config, data, run_dir, ctx, device, log, step_hook)
+
+
+def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, ctx, device, log, step_hook) -> Run:
     model, task = build(config, data)
     model = distributed.sync_batchnorm(model, ctx, device).to(device)
     if device.type == "cuda":
