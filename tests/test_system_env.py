@@ -104,14 +104,16 @@ def machine(tmp_path_factory):
     """A copy of the checkout and a venv whose only packages are MACHINE_PACKAGES (symlinked from ours)."""
     root = tmp_path_factory.mktemp("system-env")
     repo = root / "repo"
-    shutil.copytree(
-        PROJECT_ROOT,
-        repo,
-        symlinks=True,
-        ignore=shutil.ignore_patterns(
-            ".git", ".venv", ".wheelhouse", ".pytest_cache", "__pycache__", "data", "reports", "build", "*.egg-info"
-        ),
+    anywhere = shutil.ignore_patterns(
+        ".git", ".venv", ".wheelhouse", ".pytest_cache", "__pycache__", "build", "*.egg-info"
     )
+
+    def ignore(folder, names):
+        # The generated data/ and reports/ of the checkout, not colorize_lib/data (the data room).
+        top = {"data", "reports"} & set(names) if Path(folder) == PROJECT_ROOT else set()
+        return anywhere(folder, names) | top
+
+    shutil.copytree(PROJECT_ROOT, repo, symlinks=True, ignore=ignore)
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     link_packages(distribution_closure(MACHINE_PACKAGES), root / "machine-site")
