@@ -339,6 +339,7 @@ def judge(
     level = 1 - FAMILY_ERROR / tested if tested else LEVEL
     rows = [_judge_one(claim, comparisons, blocked, level) for claim, comparisons, blocked in measured]
     table = pd.DataFrame(rows, index=pd.Index([c.id for c in claims], name="id"), columns=COLUMNS)
+    table = table.astype({"n_groups": "Int64", "n_seeds": "Int64"})  # counts, empty where nothing was measured
     table.attrs.update(tested=tested, level=level)
     return table
 
