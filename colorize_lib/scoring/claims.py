@@ -389,7 +389,8 @@ def _judge_one(claim: Claim, comparisons: list[Comparison], blocked: str | None,
         return row | n | {"ours": "—", "level": "", "verdict": NOT_TESTABLE, "why": _with_note(blocked, claim)}
     if blocked is not None:  # shown, not judged
         ours = _ours(comparisons, claim, LEVEL)
-        return row | n | {"ours": ours, "level": "95%", "verdict": NOT_TESTABLE, "why": _with_note(blocked, claim)}
+        level = "" if all(c.sample is None for c in comparisons) else "95%"  # a range over epochs has no level
+        return row | n | {"ours": ours, "level": level, "verdict": NOT_TESTABLE, "why": _with_note(blocked, claim)}
     judged = [(c, *_verdict(c, claim, level)) for c in comparisons]
     verdicts = [v for _, v, _ in judged]
     verdict = NOT_HELD if NOT_HELD in verdicts else HELD if all(v == HELD for v in verdicts) else INCONCLUSIVE
