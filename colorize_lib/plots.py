@@ -106,6 +106,36 @@ def plot_colorfulness_by_split(photos: pd.DataFrame, ax=None, bins: int = 10):
     return fig
 
 
+FOREST_METRICS = {"psnr_db": "PSNR (dB), higher is better", "deltaE00": "ΔE00, lower is better"}
+
+
+def plot_forest(table: pd.DataFrame, metrics: dict[str, str] = FOREST_METRICS, title: str = ""):
+    """A results table as dots with their 95% intervals (`<metric>_lo`, `<metric>_hi`), one row per model
+    and one panel per metric: the gray row (model 'Gray ...') as a dashed vertical line, the paper's figure
+    (`paper_psnr_db`, PSNR panel) as a cross beside ours."""
+    gray = table[table["model"].astype(str).str.startswith("Gray")]
+    models = table[~table.index.isin(gray.index)].iloc[::-1]  # first row on top
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 0.5 * len(models) + 1.4), squeeze=False)
+    y = np.arange(len(models))
+    for ax, (metric, label) in zip(axes[0], metrics.items()):
+        mean = models[metric].astype(float).to_numpy()
+        lo, hi = models[f"{metric}_lo"].astype(float).to_numpy(), models[f"{metric}_hi"].astype(float).to_numpy()
+        ax.errorbar(mean, y, xerr=[mean - lo, hi - mean], fmt="o", color="C0", capsize=3, label="ours, 95% interval")
+        if len(gray):
+            ax.axvline(float(gray[metric].iloc[0]), color="gray", ls="--", lw=1, label="gray (a=b=0)")
+        if metric == "psnr_db" and "paper_psnr_db" in models:
+            paper = models["paper_psnr_db"].astype(float).to_numpy()
+            ax.plot(paper, y, "x", color="C3", ms=7, label="paper")
+        ax.set_yticks(y, models["model"].astype(str).tolist())
+        ax.set_xlabel(label)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0][0].legend(fontsize=8, loc="best")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def save_figure(fig, name: str, folder: Path = FIGURES_DIR) -> Path:
     """Write `name`.png atomically at the project's dpi; returns the path."""
     path = Path(folder) / f"{name}.png"

@@ -25,7 +25,7 @@ from .engine.runtime import describe_device, pick_device, setup
 from .engine.train import Run, fit
 from .model.metrics import gray_prediction
 from .model.quantize import ABGrid
-from .plots import image_grid, plot_curves, plot_psnr_histogram, plot_temperature_sweep, save_figure
+from .plots import image_grid, plot_curves, plot_forest, plot_psnr_histogram, plot_temperature_sweep, save_figure
 from .reference import PAPER_ALPHA_PSNR, PAPER_CLASSIF_VAL_CE, PAPER_N_BINS, PAPER_PSNR, PAPER_STEPS
 from .reports import save_config, save_experiment, save_table, write_run_info
 from .scoring import claims as paper_claims
@@ -304,6 +304,13 @@ def versus(name: str, result: Sweep, reference) -> pd.DataFrame:
     )
     save_table(table, name)
     return table
+
+
+def sweep_figure(name: str, result: Sweep):
+    """The sweep's table at a glance: each value's PSNR and ΔE00 with its interval, gray's line; saved."""
+    fig = plot_forest(result.table.drop(columns="paper_psnr_db"))
+    save_figure(fig, name)
+    return fig
 
 
 def sweep_curves(name: str, result: Sweep, columns: list[str], titles: list[str]):

@@ -14,7 +14,7 @@ from .engine.experiments import NOTEBOOK_OF, study_configs
 from .engine.run import Run
 from .engine.train import load_run
 from .model.metrics import gray_prediction
-from .plots import image_grid, plot_curves, save_figure
+from .plots import image_grid, plot_curves, plot_forest, save_figure
 from .reference import MODEL_LABELS
 from .reports import load_config, load_table, save_table
 from .scoring import claims as paper_claims
@@ -23,16 +23,28 @@ from .scoring.evaluate import RESULT_COLUMNS, compare, predict
 TABLE1 = ("baseline", "unet_rgb", "unet_lab", "unet_classif")  # the models of Table 1, in its order
 
 
-def table1() -> pd.DataFrame:
-    """Table 1 from the results tables of notebooks 02–05: each model's row, then the gray row of each
-    resolution once; saved as `table1`."""
+def _table1_rows() -> pd.DataFrame:
+    """Every column of notebooks 02–05's results rows: each model's row, then each resolution's gray row once."""
     tables = [load_table(NOTEBOOK_OF[m]) for m in TABLE1]
     models = pd.concat([t[t.experiment != "gray"] for t in tables])
     grays = pd.concat([t[t.experiment == "gray"] for t in tables]).drop_duplicates(subset=["resolution", "psnr_db"])
-    columns = RESULT_COLUMNS + ["paper_resolution", "n_test_views", "run"]
-    table = pd.concat([models, grays])[columns].reset_index(drop=True)
+    return pd.concat([models, grays]).reset_index(drop=True)
+
+
+def table1() -> pd.DataFrame:
+    """Table 1 from the results tables of notebooks 02–05: each model's row, then the gray row of each
+    resolution once; saved as `table1`."""
+    table = _table1_rows()[RESULT_COLUMNS + ["paper_resolution", "n_test_views", "run"]]
     save_table(table, "table1")
     return table
+
+
+def table1_figure():
+    """Table 1 at a glance: each model's PSNR and ΔE00 with its interval, gray's line, the paper's cross;
+    saved as `08_table1` (the index page shows it too)."""
+    fig = plot_forest(_table1_rows(), title="Table 1: ours with 95% intervals over test photo groups")
+    save_figure(fig, "08_table1")
+    return fig
 
 
 def per_image_tables() -> dict[str, pd.DataFrame]:

@@ -93,6 +93,9 @@ def test_smoke_run_writes_figures_and_run_info(smoke_run):
         "06_alpha_ablation_psnr.png",
         "08_four_models.png",
         "08_colorize_demo.png",
+        "08_table1.png",
+        "06_alpha_ablation_forest.png",
+        "07_bin_ablation_forest.png",
     ):
         assert name in figures
     infos = [json.loads(p.read_text()) for p in (reports / "runs").glob("*.run.json")]

@@ -47,3 +47,25 @@ def test_save_figure_writes_a_png_and_nothing_else(tmp_path):
     path = plots.save_figure(plots.plot_curves({"a": history()}, ["test_psnr"], ["PSNR"]), "curves", tmp_path)
     assert path == tmp_path / "curves.png" and path.read_bytes()[:4] == b"\x89PNG"
     assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]
+
+
+def test_forest_plot_draws_each_model_with_its_interval_gray_and_the_paper():
+    table = pd.DataFrame(
+        {
+            "model": ["CNN baseline", "U-Net LAB", "Gray (a=b=0)"],
+            "psnr_db": [16.0, 19.0, 20.0],
+            "psnr_db_lo": [15.0, 18.0, 19.0],
+            "psnr_db_hi": [17.0, 20.0, 21.0],
+            "deltaE00": [17.0, 15.0, 14.0],
+            "deltaE00_lo": [16.0, 14.0, 13.0],
+            "deltaE00_hi": [18.0, 16.0, 15.0],
+            "paper_psnr_db": [11.2, 19.0, None],
+        }
+    )
+    fig = plots.plot_forest(table)
+    psnr_ax, de_ax = fig.axes
+    assert [t.get_text() for t in psnr_ax.get_yticklabels()] == ["U-Net LAB", "CNN baseline"]  # gray is a line
+    gray_lines = [line for line in psnr_ax.get_lines() if list(line.get_xdata()) == [20.0, 20.0]]
+    assert gray_lines and "ΔE00" in de_ax.get_xlabel()
+    paper = [line for line in psnr_ax.get_lines() if line.get_marker() == "x"]
+    assert list(paper[0].get_xdata()) == [19.0, 11.2]
