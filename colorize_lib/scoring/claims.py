@@ -37,7 +37,7 @@ import pandas as pd
 
 from ..model.quantize import ABGrid
 from ..reference import MODEL_LABELS, PAPER_ALPHA_PSNR, PAPER_CLASSIF_VAL_CE, PAPER_N_BINS, PAPER_PSNR
-from .stats import LEVEL, Interval, Sample, difference, estimate, format_interval, mse_of, pooled_psnr, sample
+from .stats import LEVEL, Interval, Sample, difference, estimate, format_interval, mse_of, photo_of, pooled_psnr, sample
 
 HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE = "held", "not held", "inconclusive", "not testable"
 VERDICTS = (HELD, NOT_HELD, INCONCLUSIVE, NOT_TESTABLE)
@@ -368,7 +368,7 @@ def _grouper(groups: Mapping[str, str] | None) -> Callable[[pd.DataFrame], pd.Da
     def tag(table: pd.DataFrame) -> pd.DataFrame:
         if groups is None or "group" in table.columns:
             return table
-        photos = table["image"].astype(str).str.rsplit(":", n=1).str[0]
+        photos = table["image"].astype(str).map(photo_of)
         return table.assign(group=photos.map(lambda p: groups.get(p, p)))
 
     return tag
