@@ -35,7 +35,8 @@ from memory_budget import GIB, trace_experiment  # noqa: E402
 from colorize_lib.data import ImageSet, load_image_set  # noqa: E402
 from colorize_lib.data.crops import CropSampler, test_views  # noqa: E402
 from colorize_lib.engine.experiments import make_config, study_configs  # noqa: E402
-from colorize_lib.engine.inference import autocast, colorize, eval_batch_size  # noqa: E402
+from colorize_lib.engine.inference import colorize, eval_batch_size  # noqa: E402
+from colorize_lib.engine.precision import autocast, memory_format, precision  # noqa: E402
 from colorize_lib.engine.runtime import describe_device, setup  # noqa: E402
 from colorize_lib.engine.train import build, fit  # noqa: E402
 from colorize_lib.reference import PAPER_TEST_IMAGES, PAPER_TRAIN_IMAGES  # noqa: E402
@@ -97,10 +98,10 @@ def check_model(model: str, bin_size: int | None, args, device: torch.device, ro
         peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else float("nan")
         views = test_views(data.test.to(device), config.resolution, 1)
         views = views.repeat(max(1, -(-args.eval_images // len(views))), 1, 1, 1)[: args.eval_images]
-        colorize(run.model, run.task, views[:2], eval_batch_size(config), config.amp)  # warm-up
+        colorize(run.model, run.task, views[:2], eval_batch_size(config), run.precision)  # warm-up
         synchronize(device)
         t0 = time.perf_counter()
-        colorize(run.model, run.task, views, eval_batch_size(config), config.amp)
+        colorize(run.model, run.task, views, eval_batch_size(config), run.precision)
         synchronize(device)
         eval_rate = len(views) / (time.perf_counter() - t0)
     except torch.cuda.OutOfMemoryError as e:
@@ -124,17 +125,16 @@ def step_time(config, device: torch.device, cache: dict, steps: int, determinist
     torch.backends.cudnn.benchmark = not deterministic
     data = photos(config, cache)
     model, task = build(config, data)
-    model = model.to(device).train()
-    if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
+    numerics = precision(device, config.amp)
+    layout = memory_format(device, numerics, config.width)
+    model = model.to(device, memory_format=layout).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     sampler = CropSampler(data.train.to(device), config.resolution, config.crop_scale, config.batch_size, config.seed)
     x, target = task.inputs_targets(next(sampler.epoch(1, config.batch_size)))
-    if device.type == "cuda":
-        x = x.contiguous(memory_format=torch.channels_last)
+    x = x.contiguous(memory_format=layout)
 
     def step():
-        with autocast(device, config.amp):
+        with autocast(device, numerics):
             loss = task.loss(model(x), target)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -103,7 +103,7 @@ def predict_ab(run: Run, lum: torch.Tensor) -> torch.Tensor:
     run a training batch at a time (tiles of the training size fit as a training batch does)."""
     gray = lab_to_rgb(torch.cat((lum, torch.zeros_like(lum).expand(-1, 2, -1, -1)), dim=1))  # the model reads only L
     cfg = run.config
-    pred = colorize(run.model, run.task, gray, eval_batch_size(cfg), cfg.amp).rgb.cpu()
+    pred = colorize(run.model, run.task, gray, eval_batch_size(cfg), run.precision).rgb.cpu()
     return rgb_to_lab(pred)[:, 1:]
 
 

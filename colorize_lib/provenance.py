@@ -29,6 +29,7 @@ FIELDS = [
     ("n_train", "train images"),
     ("n_test", "test images"),
     ("device", "device"),
+    ("precision", "precision"),
     ("seeds", "seed(s)"),
     ("python", "Python"),
     ("torch", "torch"),
@@ -74,10 +75,13 @@ def data_facts(images) -> dict:
     )
 
 
-def collect(notebook: str, profile: str, data: str, device: str, images=None, seeds=None) -> dict:
+def collect(
+    notebook: str, profile: str, data: str, device: str, images=None, seeds=None, precision: str | None = None
+) -> dict:
     """The provenance of one notebook run, as plain JSON-able values (None where unknown).
 
-    `images`: the `ImageSet` the notebook used; `seeds`: an int or the seeds of its runs. The start
+    `images`: the `ImageSet` the notebook used; `seeds`: an int or the seeds of its runs; `precision`: what
+    its runs trained in and why (`engine.precision.describe`). The start
     time is that of the first `runtime.setup()` call in this process.
     """
     commit, dirty = git_state()
@@ -86,6 +90,7 @@ def collect(notebook: str, profile: str, data: str, device: str, images=None, se
         profile=profile,
         data=data,
         device=device,
+        precision=precision,
         commit=commit,
         dirty=dirty,
         data_source=None,

@@ -56,15 +56,16 @@ def write_run_info(
     *,
     images=None,
     seeds=None,
+    precision: str | None = None,
     show: bool = True,
 ) -> Path:
     """Record where and how a notebook ran (`provenance.collect`); the index page shows it.
 
     Called as a notebook's last statement: with `show`, the provenance table is displayed there, so the
     rendered report ends with it. `images` (the notebook's `ImageSet`) adds the data manifest's hash
-    and the split sizes; `seeds` the seed or seeds its runs used.
+    and the split sizes; `seeds` the seed or seeds its runs used; `precision` what they trained in.
     """
-    info = provenance.collect(notebook, profile, data, device, images=images, seeds=seeds)
+    info = provenance.collect(notebook, profile, data, device, images=images, seeds=seeds, precision=precision)
     path = folder / f"{notebook}.run.json"
     atomic_write_text(path, json.dumps(info, indent=2) + "\n")
     if show:

@@ -20,7 +20,8 @@ from .data import load_images
 from .data.cache import ImageSet
 from .data.crops import test_views
 from .engine.config import ExperimentConfig
-from .engine.experiments import budget_configs, make_config
+from .engine.experiments import budget_configs, make_config, training_seeds
+from .engine.precision import describe as describe_precision
 from .engine.runtime import describe_device, pick_device, setup
 from .engine.train import Run, fit
 from .model.metrics import gray_prediction
@@ -49,28 +50,28 @@ def start(
     """The profile's config for `experiment` with the notebook's overrides (None keeps the profile's),
     every RNG seeded, the device picked (printed), and the photos it trains and tests on."""
     config = make_config(experiment, profile, data, seed=seed, device=device, **overrides)
-    print(describe_device(setup(config.seed, device=config.device)))
+    device = setup(config.seed, device=config.device)
+    print(f"{describe_device(device)}; {describe_precision(device, config.amp)}")
     return config, load_images(config)
 
 
 def train(config: ExperimentConfig, images: ImageSet, seeds: list[int] | None = None) -> list[Run]:
-    """One run per training seed (`seeds`, or the config's own); the photo split stays the config's.
-    A run that exists is resumed or reloaded, never trained twice."""
-    return [fit(config.replace(seed=int(s)), images) for s in (seeds or [config.seed])]
+    """One run per training seed (`seeds`, or the profile's: three from the config's on the cpu profile, see
+    `experiments.training_seeds`); the photo split stays the config's. A run that exists is resumed or
+    reloaded, never trained twice."""
+    return [fit(config.replace(seed=s), images) for s in training_seeds(config, seeds)]
 
 
 def results(notebook: str, runs: list[Run], images: ImageSet) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The first run's results row (every metric with its interval over photo groups, its gain over gray,
-    the spread over seeds when there are several) and the gray row, saved with the per-view scores of
-    every seed (column `seed`: the claims read them all) and the history under the notebook's name;
-    returns (table, the first run's per-view scores)."""
+    """The model's results row over all its seeds (every metric's mean over seeds and photos, with its
+    interval over photo groups and seeds; the gain over gray; the mean ± standard deviation of the seeds'
+    PSNR) and the gray row, saved with the per-view scores of every seed (column `seed`: the claims read
+    them all) and the first run's history under the notebook's name; returns (table, the first run's
+    per-view scores)."""
     per_seed = [evaluate(r, images) for r in runs]
-    table = pd.DataFrame(
-        [
-            dict(summary_row(runs[0], per_seed[0]), **seed_spread(per_seed)),
-            gray_row(per_seed[0], runs[0].config.resolution),
-        ]
-    )
+    row = summary_row(runs[0], pd.concat(per_seed, ignore_index=True))
+    row.update(seed_spread(per_seed), n_test_views=len(per_seed[0]))
+    table = pd.DataFrame([row, gray_row(per_seed[0], runs[0].config.resolution)])
     save_experiment(notebook, runs[0].config, table, pd.concat(per_seed, ignore_index=True), runs[0].history)
     return table, per_seed[0]
 
@@ -104,14 +105,16 @@ def samples(name: str, runs: dict[str, Run], images: ImageSet, n: int = 6):
 
 
 def finish(notebook: str, config: ExperimentConfig, images: ImageSet, seeds: list[int] | None = None) -> None:
-    """The provenance table that ends every report (see reports.write_run_info)."""
+    """The provenance table that ends every report (see reports.write_run_info): seeds as `train` took them."""
+    device = pick_device(config.device)
     write_run_info(
         notebook,
         config.profile,
         config.data,
-        describe_device(pick_device(config.device)),
+        describe_device(device),
         images=images,
-        seeds=[int(s) for s in (seeds or [config.seed])],
+        seeds=training_seeds(config, seeds),
+        precision=describe_precision(device, config.amp),
     )
 
 
@@ -219,7 +222,8 @@ def ablation(
         )
         for v in values
     ]
-    print(describe_device(setup(seed, device=configs[0].device)))
+    device = setup(seed, device=configs[0].device)
+    print(f"{describe_device(device)}; {describe_precision(device, configs[0].amp)}")
     return configs, load_images(configs[0])
 
 

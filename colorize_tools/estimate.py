@@ -1,15 +1,20 @@
 """How long the rest of a `make reproduce` will take.
 
-A notebook's training work is counted in *reference seconds*: training images x epochs x the cost of
-one image on the project's 2-core CPU (bench/RESULTS.md, cpu profile, 64² crops), scaled by each
-config's resolution and width. A notebook that finished before under the same profile and data
-(this run or an earlier one; times kept in reports/.timings.json) is expected to take what it took;
-the others take OVERHEAD_S plus their work, scaled by how long the recorded notebooks took against
-the same prediction, so a GPU or a busy CPU is accounted for after one notebook.
+A notebook takes its overhead (kernel start, data, evaluation, figures) plus the training its runs still
+need. Training is counted per run of the study (`study_configs`, each distinct run once, in the notebook
+that trains it first): the epochs its folder does not hold yet x its images per epoch x its time per image.
+The time per image is measured wherever it can be: a run that has trained an epoch has its own speed in
+its `history.csv`; a run not started yet takes the reference figure for its shape (the project's 2-core
+CPU, bench/RESULTS.md), scaled by how fast the measured runs of the same model -- else of any model --
+were against their own reference figures. So from the first trained epoch of notebook 02 on, the
+estimate runs at this machine's measured speed (a GPU, a busy CPU, bf16 or not).
+The overhead of a notebook is what it took beyond its training the last time it ran from scratch under
+the same profile and data (reports/.timings.json), else OVERHEAD_S.
 """
 
 import json
 import math
+import statistics
 from pathlib import Path
 
 import pandas as pd
@@ -17,34 +22,86 @@ import pandas as pd
 from colorize_lib.files import atomic_write_text
 
 TIMINGS_FILE = ".timings.json"  # under the reports folder
-OVERHEAD_S = 15.0  # kernel start, imports, data loading, evaluation and figures of one notebook (2-core CPU)
+OVERHEAD_S = 20.0  # kernel start, imports, data loading, evaluation and figures of one notebook (2-core CPU)
 DEFAULT_TRAIN_IMAGES = 100  # assumed until notebook 01 has counted the training photos
 
-# ms per training image (forward, backward, Adam) at 64², cpu-profile widths, 2 cores; from
-# bench/RESULTS.md. The classifier adds its fused head and softmax over the bins: about 0.01 ms per bin
-# per image (bench/classifier_speed.py: b = 10 trains at ~0.55x U-Net LAB's rate).
-MS_PER_IMAGE = {"baseline": 5.7, "unet_rgb": 8.5, "unet_lab": 7.9, "unet_classif": 7.9}
-MS_PER_BIN = 0.01
+# ms per training image (forward, backward, Adam) at 64², cpu-profile widths, 2 cores, in float32 and in
+# bf16 (bench/cpu_precision.py and the runs' history.csv in bench/RESULTS.md). The classifier adds its
+# fused head and softmax over the bins: about 0.01 ms per bin per image (bench/classifier_speed.py).
+MS_PER_IMAGE = {
+    "float32": {"baseline": 5.7, "unet_rgb": 8.5, "unet_lab": 7.9, "unet_classif": 7.9},
+    "bf16": {"baseline": 2.9, "unet_rgb": 3.9, "unet_lab": 5.1, "unet_classif": 5.2},
+}
+MS_PER_BIN = {"float32": 0.01, "bf16": 0.007}
+
+
+def reference_ms(config, numerics: str = "float32") -> float:
+    """The reference ms per training image of `config` in `numerics` on the project's 2-core CPU."""
+    from colorize_lib.engine.experiments import PROFILES
+    from colorize_lib.model.quantize import ABGrid
+
+    cpu_width = PROFILES["cpu"][config.model]["width"]
+    ms = MS_PER_IMAGE[numerics][config.model] * (config.width / cpu_width) ** 2
+    if config.model == "unet_classif":
+        ms += MS_PER_BIN[numerics] * ABGrid(config.bin_size, in_gamut=config.bins == "in_gamut").n_bins
+    return ms * (config.resolution / 64) ** 2
+
+
+def run_progress(config) -> tuple[int, float | None, float]:
+    """(epochs its run folder holds, its measured ms per image or None, its training seconds so far)."""
+    from colorize_lib.engine.train import run_dir_for
+
+    try:
+        history = pd.read_csv(run_dir_for(config) / "history.csv")
+        rate = float(history["images_per_s"].median())
+        return len(history), (1000.0 / rate if rate > 0 else None), float(history["seconds"].sum())
+    except (OSError, KeyError, ValueError, pd.errors.EmptyDataError):
+        return 0, None, 0.0
+
+
+def notebook_runs(profile: str, data: str) -> dict[str, list]:
+    """Notebook -> the configs it trains first in the study (notebooks that train nothing are absent)."""
+    # Imported here: they load torch, which `make reproduce`'s final summary has no use for.
+    from colorize_lib.engine.experiments import notebook_of, study_configs
+
+    runs: dict[str, list] = {}
+    for config in study_configs(profile, data):
+        runs.setdefault(notebook_of(config.name), []).append(config)
+    return runs
+
+
+def study_work(names: list[str], profile: str, data: str, train_images: int) -> dict[str, float]:
+    """Seconds of training each notebook of `names` still needs (see the module docstring)."""
+    from colorize_lib.engine.train import precision_of
+
+    runs = {n: [(c, *run_progress(c)) for c in configs] for n, configs in notebook_runs(profile, data).items()}
+    every = [r for rs in runs.values() for r in rs]
+    numerics = precision_of(every[0][0]) if every else "float32"
+    factors: dict[str, list[float]] = {}
+    for config, _, ms, _ in every:
+        if ms is not None:
+            factors.setdefault(config.model, []).append(ms / reference_ms(config, numerics))
+    overall = statistics.median([f for fs in factors.values() for f in fs]) if factors else 1.0
+    work = {}
+    for name in names:
+        total = 0.0
+        for config, done, ms, _ in runs.get(name, []):
+            if ms is None:
+                model = factors.get(config.model)
+                ms = reference_ms(config, numerics) * (statistics.median(model) if model else overall)
+            total += max(0, config.epochs - done) * (config.samples_per_epoch or train_images) * ms / 1000
+        work[name] = total
+    return work
 
 
 def notebook_work(name: str, profile: str, data: str, train_images: int) -> float:
-    """Reference seconds of training in notebook `name` (0 for notebooks that train nothing): every
-    distinct run of the study (`config.study_configs`) counts once, in the notebook that trains it first."""
-    # Imported here: they load torch, which `make reproduce`'s final summary has no use for.
-    from colorize_lib.engine.experiments import PROFILES, notebook_of, study_configs
-    from colorize_lib.model.quantize import ABGrid
+    """Seconds of training notebook `name` still needs (0 for notebooks that train nothing)."""
+    return study_work([name], profile, data, train_images)[name]
 
-    total = 0.0
-    for config in study_configs(profile, data):
-        if notebook_of(config.name) != name:
-            continue
-        images = config.samples_per_epoch or train_images
-        cpu_width = PROFILES["cpu"][config.model]["width"]
-        ms = MS_PER_IMAGE[config.model] * (config.width / cpu_width) ** 2
-        if config.model == "unet_classif":
-            ms += MS_PER_BIN * ABGrid(config.bin_size, in_gamut=config.bins == "in_gamut").n_bins
-        total += images * config.epochs * ms * (config.resolution / 64) ** 2 / 1000
-    return total
+
+def trained_seconds(name: str, profile: str, data: str) -> float:
+    """Training seconds the runs of notebook `name` hold in their histories."""
+    return sum(run_progress(c)[2] for c in notebook_runs(profile, data).get(name, []))
 
 
 def train_images(reports: Path) -> int:
@@ -71,19 +128,17 @@ def load_timings(reports: Path) -> dict:
     return timings if isinstance(timings, dict) else {}
 
 
-def record_timing(reports: Path, key: str, name: str, seconds: float, work: float) -> None:
+def record_timing(reports: Path, key: str, name: str, seconds: float, overhead: float) -> None:
+    """Keep notebook `name`'s wall time and its overhead (its time beyond training) under run `key`."""
     timings = load_timings(reports)
-    timings.setdefault(key, {})[name] = {"seconds": round(seconds, 1), "work": round(work, 4)}
+    timings.setdefault(key, {})[name] = {"seconds": round(seconds, 1), "overhead": round(max(overhead, 0.0), 1)}
     atomic_write_text(Path(reports) / TIMINGS_FILE, json.dumps(timings, indent=1, sort_keys=True) + "\n")
 
 
 def expected_seconds(names: list[str], work: dict[str, float], recorded: dict[str, dict]) -> float:
-    """Seconds the notebooks `names` should take: recorded times where known, else (overhead + work)
-    scaled by how the recorded notebooks compared with the same prediction. One factor for both
-    parts keeps it sane when there is almost no work (smoke profile) or no record at all."""
-    predicted = sum(OVERHEAD_S + r.get("work", 0.0) for r in recorded.values())
-    factor = sum(r["seconds"] for r in recorded.values()) / predicted if recorded else 1.0
-    return sum(recorded[n]["seconds"] if n in recorded else (OVERHEAD_S + work[n]) * factor for n in names)
+    """Seconds the notebooks `names` should take: each one's overhead (recorded, else OVERHEAD_S) plus the
+    training it still needs (`work`, measured speeds where known)."""
+    return sum(recorded.get(n, {}).get("overhead", OVERHEAD_S) + work[n] for n in names)
 
 
 def clock(seconds: float) -> str:

@@ -113,7 +113,7 @@ def run_notebook(
     partial, log_path = out.with_name(out.name + ".partial"), out.with_name(out.name + ".log")
     failed = out.with_name(f"{name}.failed.ipynb")
     failed.unlink(missing_ok=True)
-    work = _announce(notebook, out, profile, data)
+    trained_before = _announce(notebook, out, profile, data)
 
     import papermill  # slow to import; not needed by `finish`
     from papermill.exceptions import PapermillExecutionError
@@ -152,8 +152,9 @@ def run_notebook(
     os.replace(partial, out)
     seconds = time.monotonic() - started
     print(f"{name} │ done in {estimate.clock(seconds)}", flush=True)
-    if work is not None and not _resumed_partway(seen):  # a resumed run's time says little of a full one
-        estimate.record_timing(reports, estimate.run_key(profile, data), name, seconds, work)
+    if trained_before is not None and not _resumed_partway(seen):  # a resumed run's time says little of a full one
+        overhead = seconds - (estimate.trained_seconds(name, profile, data) - trained_before)
+        estimate.record_timing(reports, estimate.run_key(profile, data), name, seconds, overhead)
     return 0
 
 
@@ -210,7 +211,8 @@ def resume_command(profile: str, data: str, reports: Path, seed: int = 0, test_f
 
 
 def _announce(notebook: Path, out: Path, profile: str, data: str) -> float | None:
-    """Print the run-level line; return this notebook's work in reference seconds (None if unknown)."""
+    """Print the run-level line with the time left; return the training seconds this notebook's runs hold
+    now (None if unknown), from which its overhead is measured when it ends."""
     names = sorted(p.stem for p in notebook.parent.glob("[0-9][0-9]_*.ipynb"))
     k = names.index(notebook.stem) if notebook.stem in names else 0
     started = _run_started()
@@ -218,14 +220,14 @@ def _announce(notebook: Path, out: Path, profile: str, data: str) -> float | Non
     try:
         reports = out.parent.parent
         n_train = estimate.train_images(reports)
-        work = {n: estimate.notebook_work(n, profile, data, n_train) for n in names}
+        work = estimate.study_work(names, profile, data, n_train)
     except ValueError:  # a profile the config refuses: the notebook will say so itself
         print(line, flush=True)
         return None
     todo = [notebook.stem] + [n for n in names[k + 1 :] if _will_run(n, k, names, out.parent, notebook.parent)]
     recorded = estimate.load_timings(reports).get(estimate.run_key(profile, data), {})
     print(f"{line} · {estimate.about(estimate.expected_seconds(todo, work, recorded))}", flush=True)
-    return work[notebook.stem]
+    return estimate.trained_seconds(notebook.stem, profile, data)
 
 
 def _will_run(name: str, k: int, names: list[str], executed: Path, sources: Path) -> bool:

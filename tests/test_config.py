@@ -95,7 +95,8 @@ def test_study_counts_each_distinct_experiment_once():
     assert len(study_configs("paper")) == 15 and "budget-baseline-stated" not in [
         c.name for c in study_configs("paper")
     ]
-    assert len(study_configs("cpu")) == 19  # the cpu profile's ablations and arms are their own runs
+    # The cpu profile's ablations and arms are their own runs, and each Table 1 model trains three seeds.
+    assert len(study_configs("cpu")) == 19 + 4 * 2
 
 
 def test_notebook_ablation_defaults_are_the_configs():
@@ -145,7 +146,10 @@ KNOWN_RUN_DIRS = {
 def test_paper_classifier_keeps_its_run_folder(profile, tmp_path):
     from colorize_lib.engine.train import run_dir_for
 
-    assert run_dir_for(make_config("unet_classif", profile), tmp_path).name == KNOWN_RUN_DIRS[profile]
+    config = make_config("unet_classif", profile)
+    assert run_dir_for(config, tmp_path, numerics="float32").name == KNOWN_RUN_DIRS[profile]
+    bf16 = run_dir_for(config, tmp_path, numerics="bf16").name  # another run: the precision is identity
+    assert bf16.startswith("unet_classif-") and bf16 != KNOWN_RUN_DIRS[profile]
 
 
 def test_field_settings_at_their_defaults_leave_identity_unchanged():

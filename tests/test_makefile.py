@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -45,8 +46,8 @@ def test_make_diff_after_two_seeds_prints_the_numbers_that_moved(tmp_path):
     # Notebooks depend on what they import: a newer report checker (tooling) reruns nothing; newer losses
     # rerun 01 and 02 (a dry run: -n, with the settings file taken as old, as it is unchanged).
     def newer(path):
-        stat = path.stat()
-        os.utime(path, (stat.st_atime, stat.st_mtime + 3600))
+        stat = path.stat()  # an hour ahead of now, not of the file's own time (which may be days old)
+        os.utime(path, (stat.st_atime, time.time() + 3600))
         return lambda: os.utime(path, (stat.st_atime, stat.st_mtime))
 
     before = target.stat().st_mtime_ns

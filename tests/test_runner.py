@@ -32,7 +32,14 @@ def test_kernel_stream_logs_every_line_and_shows_epoch_lines_with_the_notebook_n
     assert seen == log.getvalue().splitlines()[1:5]
 
 
-def test_work_follows_images_epochs_and_bins():
+@pytest.fixture
+def no_runs(tmp_path, monkeypatch):
+    """An empty checkpoint folder: no run has trained yet, every speed is the reference's."""
+    monkeypatch.setenv("COLORIZE_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
+    return tmp_path / "checkpoints"
+
+
+def test_work_follows_images_epochs_and_bins(no_runs):
     smoke = estimate.notebook_work("02_baseline_cnn", "smoke", "bundled", 10)
     cpu = estimate.notebook_work("02_baseline_cnn", "cpu", "bundled", 10)
     assert 0 < smoke < cpu
@@ -46,24 +53,42 @@ def test_work_follows_images_epochs_and_bins():
     # More bins, more work: notebook 07's b = 5 classifier costs more than 05's b = 10 per image.
     assert estimate.notebook_work("05_classification", "cpu", "bundled", 10) > cpu
     # The training-budget runs are notebook 06's work too.
-    assert estimate.notebook_work("06_alpha_ablation", "cpu", "bundled", 10) > 5 * cpu
+    assert estimate.notebook_work("06_alpha_ablation", "cpu", "bundled", 10) > 5 * cpu / 3
 
 
-def test_recorded_times_are_used_and_calibrate_the_rest():
-    work = {"a": 100.0, "b": 200.0, "c": 0.0}
-    assert estimate.expected_seconds(["b"], work, {}) == estimate.OVERHEAD_S + 200  # reference speed
-    slow = 3 * (estimate.OVERHEAD_S + 100)  # "a" took 3x its prediction
-    recorded = {"a": {"seconds": slow, "work": 100.0}}
-    assert estimate.expected_seconds(["a"], work, recorded) == slow
-    assert estimate.expected_seconds(["b", "c"], work, recorded) == pytest.approx(
-        3 * (estimate.OVERHEAD_S + 200) + 3 * estimate.OVERHEAD_S
+def test_the_first_trained_epoch_calibrates_every_run_still_to_train(no_runs):
+    """One epoch of the first baseline run, measured at a third of the reference speed: that run's 11 epochs
+    left and the other seeds' runs take its measured speed; other models take the reference scaled alike."""
+    from colorize_lib.engine.experiments import make_config
+    from colorize_lib.engine.train import precision_of, run_dir_for
+
+    before = estimate.study_work(["02_baseline_cnn", "03_unet_rgb"], "cpu", "bundled", 10)
+    first = make_config("baseline", "cpu")
+    numerics = precision_of(first)
+    measured_ms = 3 * estimate.reference_ms(first, numerics)
+    folder = run_dir_for(first)
+    folder.mkdir(parents=True)
+    pd.DataFrame({"epoch": [1], "seconds": [7.0], "images_per_s": [1000 / measured_ms]}).to_csv(
+        folder / "history.csv", index=False
     )
+    after = estimate.study_work(["02_baseline_cnn", "03_unet_rgb"], "cpu", "bundled", 10)
+    images = first.samples_per_epoch * first.epochs
+    assert after["02_baseline_cnn"] == pytest.approx((images * 3 - first.samples_per_epoch) * measured_ms / 1000)
+    assert after["03_unet_rgb"] == pytest.approx(3 * before["03_unet_rgb"])
+    assert estimate.trained_seconds("02_baseline_cnn", "cpu", "bundled") == 7.0
+
+
+def test_overheads_are_recorded_and_added_to_the_training_left():
+    work = {"a": 100.0, "b": 200.0, "c": 0.0}
+    assert estimate.expected_seconds(["b"], work, {}) == estimate.OVERHEAD_S + 200
+    recorded = {"b": {"seconds": 260.0, "overhead": 45.0}}
+    assert estimate.expected_seconds(["b", "c"], work, recorded) == 45 + 200 + estimate.OVERHEAD_S
 
 
 def test_timings_survive_a_round_trip_and_a_damaged_file(tmp_path):
-    estimate.record_timing(tmp_path, "profile=cpu data=bundled", "02_baseline_cnn", 61.23, 0.5)
+    estimate.record_timing(tmp_path, "profile=cpu data=bundled", "02_baseline_cnn", 61.23, 12.34)
     assert estimate.load_timings(tmp_path) == {
-        "profile=cpu data=bundled": {"02_baseline_cnn": {"seconds": 61.2, "work": 0.5}}
+        "profile=cpu data=bundled": {"02_baseline_cnn": {"seconds": 61.2, "overhead": 12.3}}
     }
     (tmp_path / estimate.TIMINGS_FILE).write_text("{not json")
     assert estimate.load_timings(tmp_path) == {}

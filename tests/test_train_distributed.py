@@ -39,7 +39,9 @@ def relative_l2(a: dict, b: dict) -> float:
 # head's synchronisation is checked on the gradients themselves (below), its history here.
 def run_one_and_two_processes(one_args: list[str], two_args: list[str]):
     """Run `python ARGS` as one process, then under torchrun as two (--standalone); both must succeed."""
-    env = dict(os.environ, OMP_NUM_THREADS="1")  # torchrun's per-process default; same for the reference
+    # OMP_NUM_THREADS: torchrun's per-process default; same for the reference. Float32: what is compared is
+    # the sharding and the reduction, which bf16's rounding (about 1% per step) would hide.
+    env = dict(os.environ, OMP_NUM_THREADS="1", COLORIZE_CPU_BF16="0")
     done = []
     for launcher, args in (
         ([], one_args),

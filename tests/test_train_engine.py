@@ -50,11 +50,16 @@ def assert_same_tensors(a: dict, b: dict):
         assert torch.equal(a[k], b[k]), k
 
 
+@pytest.mark.parametrize("numerics", ["float32", "bf16"])
 @pytest.mark.parametrize("experiment", ["baseline", "unet_classif"])
-def test_same_seed_same_history_and_weights(tmp_path, data, experiment):
-    config = smoke(experiment, epochs=2)
+def test_same_seed_same_history_and_weights(tmp_path, data, experiment, numerics, monkeypatch):
+    # bf16 on any CPU ("emulate"), at a width that takes channels_last on a bf16 CPU for the baseline.
+    monkeypatch.setenv("COLORIZE_CPU_BF16", "0" if numerics == "float32" else "emulate")
+    config = smoke(experiment, epochs=2, width=16 if experiment == "baseline" else 4)
     first = fit(config, data, tmp_path / "a", log=quiet)
     second = fit(config, data, tmp_path / "b", log=quiet)
+    assert first.precision == numerics and (first.history["precision"] == numerics).all()
+    assert load_checkpoint(tmp_path / "a" / "last.pt")["precision"] == numerics
     keep = [c for c in first.history.columns if c not in WALL_TIME_COLUMNS]
     assert list(first.history.columns) == [
         "epoch",
@@ -65,6 +70,7 @@ def test_same_seed_same_history_and_weights(tmp_path, data, experiment):
         "test_psnr_pooled",
         "seconds",
         "images_per_s",
+        "precision",
     ]
     assert first.history[keep].equals(second.history[keep])
     assert (first.history["images_per_s"] > 0).all() and (first.history["seconds"] > 0).all()

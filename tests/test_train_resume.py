@@ -22,13 +22,15 @@ def train_cli(config_path, run_dir, **env):
     return [sys.executable, "-m", "colorize_lib.engine.train", str(config_path), "--run-dir", str(run_dir)], env
 
 
-def test_killed_run_resumes_to_identical_weights(tmp_path):
+@pytest.mark.parametrize("numerics", ["float32", "bf16"])
+def test_killed_run_resumes_to_identical_weights(tmp_path, numerics):
     config = make_config("unet_lab", "smoke", epochs=4, batch_size=4, samples_per_epoch=16)  # 4 steps per epoch
     config_path = config.save(tmp_path / "config.json")
     last = tmp_path / "killed" / "last.pt"
+    bf16 = dict(COLORIZE_CPU_BF16="0" if numerics == "float32" else "emulate")  # bf16 on any CPU
 
     # Slow each step down (test hook) so that the kill lands while epoch 2 is training.
-    cmd, env = train_cli(config_path, tmp_path / "killed", COLORIZE_STEP_DELAY_S="0.1")
+    cmd, env = train_cli(config_path, tmp_path / "killed", COLORIZE_STEP_DELAY_S="0.1", **bf16)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -45,20 +47,20 @@ def test_killed_run_resumes_to_identical_weights(tmp_path):
     killed_at = torch.load(last, weights_only=True)["epoch"]
     assert 1 <= killed_at < config.epochs, output
 
-    cmd, env = train_cli(config_path, tmp_path / "killed")
+    cmd, env = train_cli(config_path, tmp_path / "killed", **bf16)
     resumed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming unet_lab from {last} after epoch {killed_at}/4" in resumed.stdout
     assert f"epoch {killed_at + 1}/4" in resumed.stdout and f"epoch {killed_at}/4 " not in resumed.stdout
 
-    cmd, env = train_cli(config_path, tmp_path / "straight")
+    cmd, env = train_cli(config_path, tmp_path / "straight", **bf16)
     straight = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert straight.returncode == 0, straight.stderr
 
     for name in ("last.pt", "selected.pt"):
         a = torch.load(tmp_path / "killed" / name, weights_only=True)
         b = torch.load(tmp_path / "straight" / name, weights_only=True)
-        assert a["epoch"] == b["epoch"]
+        assert a["epoch"] == b["epoch"] and a["precision"] == b["precision"] == numerics
         for key in b["model"]:
             assert torch.equal(a["model"][key], b["model"][key]), f"{name}: {key}"
         for i, state in b["optimizer"]["state"].items():

@@ -53,7 +53,9 @@ class ExperimentConfig:
     max_test_images: int = 0  # evaluate on the first N test photos only; 0 = all (the rehearsal uses a few)
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | mps
-    amp: bool = True  # bf16 autocast on CUDA (ignored elsewhere)
+    # bf16 autocast where the device computes bf16 natively (CUDA; CPUs with AVX512-BF16, AMX or Arm BF16),
+    # float32 elsewhere; False forces float32. What a run got is part of its identity (engine/precision.py).
+    amp: bool = True
     compile: bool = False  # torch.compile the model (about 20 s extra on first call)
 
     def __post_init__(self) -> None:

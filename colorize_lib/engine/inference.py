@@ -1,23 +1,20 @@
 """The one inference path: training-time evaluation, the results tables and colorizing photos all go
 through `colorize`, so the epoch picked as best and the PSNR reported for it come from the same
-numerics (bf16 autocast on CUDA when the config asks for it, float32 elsewhere)."""
+numerics: the run's precision (bf16 autocast where the device computes it and the config's `amp` asks for
+it, float32 elsewhere; see precision.py) and memory format."""
 
 from dataclasses import dataclass
 
 import torch
 
 from ..model.tasks import Task
+from .precision import FLOAT32, autocast, memory_format
 
 
 @dataclass
 class Colorized:
     rgb: torch.Tensor  # (N, 3, H, W) float32 in [0, 1], on the device of the input
     loss: float | None  # mean test loss over the images, when asked for
-
-
-def autocast(device: torch.device, enabled: bool):
-    """bf16 autocast on CUDA when `enabled` (the config's `amp`); a no-op on other devices."""
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled and device.type == "cuda")
 
 
 def eval_batch_size(config) -> int:
@@ -29,21 +26,28 @@ def eval_batch_size(config) -> int:
 
 @torch.no_grad()
 def colorize(
-    model: torch.nn.Module, task: Task, rgb: torch.Tensor, batch_size: int, amp: bool, with_loss: bool = False
+    model: torch.nn.Module,
+    task: Task,
+    rgb: torch.Tensor,
+    batch_size: int,
+    precision: str = FLOAT32,
+    with_loss: bool = False,
 ) -> Colorized:
     """Colorize the luminance of RGB images (N, 3, H, W) in [0, 1] with `model`, `batch_size` at a time
-    on the model's device. The output keeps the input's device."""
+    on the model's device, in `precision` (the run's). The output keeps the input's device, in float32."""
     model.eval()
     device = next(model.parameters()).device
+    layout = memory_format(device, precision, task.config.width)
     outputs, loss_sum = [], 0.0
     for i in range(0, len(rgb), batch_size):
         batch = rgb[i : i + batch_size].to(device)
         x, target = task.inputs_targets(batch)
-        if device.type == "cuda":
-            x = x.contiguous(memory_format=torch.channels_last)
-        with autocast(device, amp):
+        x = x.contiguous(memory_format=layout)
+        with autocast(device, precision):
             out = model(x)
-            if with_loss:
-                loss_sum += float(task.loss(out, target)) * len(batch)
-            outputs.append(task.to_rgb(out, x).to(rgb.device))
+        # Outside autocast, as in training: the loss and the colour conversion run in float32 (autocast
+        # would run the Lab -> RGB matrix products in bf16); the classifier's head runs in its features' dtype.
+        if with_loss:
+            loss_sum += float(task.loss(out, target)) * len(batch)
+        outputs.append(task.to_rgb(out, x).to(rgb.device))
     return Colorized(torch.cat(outputs), loss_sum / len(rgb) if with_loss else None)

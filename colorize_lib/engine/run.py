@@ -17,7 +17,7 @@ SELECTED_BY = ("validation", "final epoch")  # how the reported checkpoint of a 
 class Run:
     """A trained experiment: the model at its selected checkpoint (eval mode, on `device`), its task,
     history and folder, and how (`selected_by`, one of SELECTED_BY) and at which epoch that checkpoint
-    was chosen."""
+    was chosen, and the precision it trained in."""
 
     config: ExperimentConfig
     model: torch.nn.Module
@@ -27,3 +27,4 @@ class Run:
     device: torch.device
     selected_by: str = "final epoch"
     selected_epoch: int = 0
+    precision: str = "float32"  # what it trained in and is evaluated in: bf16 or float32 (precision.py)

@@ -13,9 +13,10 @@ same config, it resumes from `last.pt`, or returns at once when the run is compl
 Without `--run-dir`, checkpoints go under `$COLORIZE_CHECKPOINT_DIR` if set, else data/checkpoints.
 
 Speed. The uint8 photos live on the training device; crops, flips and the Lab conversion happen
-there, so a step copies only a few index tensors to the GPU. On CUDA: bf16 autocast (`amp`),
-channels_last, optional `torch.compile` (`compile`). On CPU: one thread per usable core
-(`runtime.configure_threads`). The loss is checked for NaN/inf every `CHECK_EVERY` steps rather than
+there, so a step copies only a few index tensors to the GPU. bf16 autocast (`amp`) where the device
+computes bf16 natively -- CUDA, and CPUs with AVX512-BF16, AMX or Arm BF16 -- with the memory format
+measured fastest for it (`precision.py`); optional `torch.compile` (`compile`). On CPU: one thread per
+usable core (`runtime.configure_threads`). The loss is checked for NaN/inf every `CHECK_EVERY` steps rather than
 every step, so the GPU is not synchronised each step; the error still names the first bad step.
 
 Resuming. A checkpoint holds model, optimiser, RNG states, epoch, history and config, written
@@ -67,7 +68,8 @@ from . import distributed
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from .config import ExperimentConfig
 from .experiments import notebook_of
-from .inference import autocast, colorize, eval_batch_size
+from .inference import colorize, eval_batch_size
+from .precision import BF16, FLOAT32, autocast, memory_format, precision
 from .progress import epoch_bar
 from .run import Run
 from .runlock import run_lock
@@ -78,13 +80,23 @@ CHECK_EVERY = 10  # steps between NaN/inf checks of the loss (each check waits f
 WALL_TIME_COLUMNS = ("seconds", "images_per_s")  # history columns that vary between identical runs
 
 
-def run_dir_for(config: ExperimentConfig, root: Path | None = None) -> Path:
-    """<root>/<model>-<hash of config.identity()>; root defaults to $COLORIZE_CHECKPOINT_DIR, else
-    data/checkpoints. The name and profile are labels, not identity: the same experiment asked for by
-    two notebooks (05's classifier and 07's b = 10) is one folder, trained once."""
+def run_dir_for(config: ExperimentConfig, root: Path | None = None, numerics: str | None = None) -> Path:
+    """<root>/<model>-<hash of config.identity() and the precision>; root defaults to
+    $COLORIZE_CHECKPOINT_DIR, else data/checkpoints. The name and profile are labels, not identity: the same
+    experiment asked for by two notebooks (05's classifier and 07's b = 10) is one folder, trained once.
+    The precision (`numerics`; default: what the config's device gives, `precision_of`) is identity: a bf16
+    run is another folder than the float32 run of the same config, whose name is what it always was."""
     root = Path(root) if root is not None else checkpoint_root()
-    digest = hashlib.sha256(json.dumps(config.identity(), sort_keys=True).encode()).hexdigest()[:10]
+    identity = config.identity()
+    if (numerics or precision_of(config)) == BF16:
+        identity["precision"] = BF16
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:10]
     return root / f"{config.model}-{digest}"
+
+
+def precision_of(config: ExperimentConfig) -> str:
+    """The precision a run of `config` trains in on this machine (see precision.py)."""
+    return precision(pick_device(config.device), config.amp)
 
 
 def build(config: ExperimentConfig, data: ImageSet | None = None) -> tuple[torch.nn.Module, Task]:
@@ -104,11 +116,11 @@ def build(config: ExperimentConfig, data: ImageSet | None = None) -> tuple[torch
 
 @torch.no_grad()
 def evaluate_loss_psnr(
-    model, task: Task, views: torch.Tensor, batch_size: int, amp: bool
+    model, task: Task, views: torch.Tensor, batch_size: int, numerics: str = FLOAT32
 ) -> tuple[float, float, float]:
     """Mean test loss, mean of per-view PSNR and PSNR of the mean MSE (the authors' pooled form), in dB,
     on float RGB test views, through the same inference path as the results tables."""
-    result = colorize(model, task, views, batch_size, amp, with_loss=True)
+    result = colorize(model, task, views, batch_size, numerics, with_loss=True)
     per_view = psnr(result.rgb, views)
     pooled = -10.0 * torch.log10(torch.pow(10.0, -per_view / 10.0).mean())
     return result.loss, float(per_view.mean()), float(pooled)
@@ -124,21 +136,21 @@ def fit(
     log = log if ctx.is_main else _silent
     data = data if data is not None else load_images(config)
     data = data.to(device)  # a copy: the caller's photos stay where they are
-    run_dir = Path(run_dir) if run_dir is not None else run_dir_for(config)
+    numerics = precision(device, config.amp)
+    run_dir = Path(run_dir) if run_dir is not None else run_dir_for(config, numerics=numerics)
     with run_lock(run_dir, log) if ctx.is_main else nullcontext():  # one trainer per run (runlock.py)
         distributed.barrier(ctx)  # the other ranks start once rank 0 holds the run
-        return _fit(config, data, run_dir, ctx, device, log, step_hook)
+        return _fit(config, data, run_dir, ctx, device, numerics, log, step_hook)
 
 
-def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, ctx, device, log, step_hook) -> Run:
+def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, ctx, device, numerics: str, log, step_hook) -> Run:
     model, task = build(config, data)
-    model = distributed.sync_batchnorm(model, ctx, device).to(device)
-    if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
+    layout = memory_format(device, numerics, config.width)
+    model = distributed.sync_batchnorm(model, ctx, device).to(device, memory_format=layout)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     photos = _photos_fingerprint(data)
     history, best, trained_as = _resume(
-        run_dir / "last.pt", config, model, optimizer, task, log, photos, data.has_validation
+        run_dir / "last.pt", config, model, optimizer, task, log, photos, data.has_validation, numerics
     )
     if task.kind == "bins":
         task.weights = task.weights.to(device)  # no per-step copy in the loss
@@ -157,14 +169,14 @@ def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, ctx, device, l
         t0 = time.perf_counter()
         with _explain_oom(config, ctx, device):
             train_loss, seen = train_epoch(
-                step_model, task, optimizer, sampler, epoch, config, ctx, run_dir, device, step_hook
+                step_model, task, optimizer, sampler, epoch, config, ctx, run_dir, device, numerics, step_hook
             )
             train_seconds = time.perf_counter() - t0
             scores = {}
             if val_views is not None:
-                val_loss, val_psnr, _ = evaluate_loss_psnr(model, task, val_views, eval_batch_size(config), config.amp)
+                val_loss, val_psnr, _ = evaluate_loss_psnr(model, task, val_views, eval_batch_size(config), numerics)
                 scores = dict(val_loss=val_loss, val_psnr=val_psnr)
-            test_loss, test_psnr, pooled = evaluate_loss_psnr(model, task, views, eval_batch_size(config), config.amp)
+            test_loss, test_psnr, pooled = evaluate_loss_psnr(model, task, views, eval_batch_size(config), numerics)
         history.append(
             dict(
                 epoch=epoch,
@@ -176,10 +188,11 @@ def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, ctx, device, l
                 test_psnr_pooled=pooled,
                 seconds=train_seconds,
                 images_per_s=seen / train_seconds,
+                precision=numerics,
             )
         )
         if ctx.is_main:
-            _save(run_dir, model, optimizer, task, config, history, best, selected_by, photos)
+            _save(run_dir, model, optimizer, task, config, history, best, selected_by, photos, numerics)
         best = max(best, scores.get("val_psnr", -math.inf))
         log(_progress_line(config, history[-1], time.perf_counter() - t0))
 
@@ -193,7 +206,7 @@ def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, ctx, device, l
     if task.kind == "bins":
         task.weights = chosen["class_weights"].to(device)
     model.eval()
-    return Run(config, model, task, pd.DataFrame(history), run_dir, device, selected_by, int(chosen["epoch"]))
+    return Run(config, model, task, pd.DataFrame(history), run_dir, device, selected_by, int(chosen["epoch"]), numerics)
 
 
 def load_run(config_or_dir: ExperimentConfig | Path, device: str = "auto") -> Run:
@@ -225,14 +238,12 @@ def load_run(config_or_dir: ExperimentConfig | Path, device: str = "auto") -> Ru
     model.load_state_dict(state["model"])
     task.attach(model)  # the classifier's head is applied by the task's loss and decoders
     dev = pick_device(device)
-    model = model.to(dev).eval()
+    numerics = state.get("precision", FLOAT32)  # runs made before bf16 on CPU trained in float32
+    model = model.to(dev, memory_format=memory_format(dev, numerics, config.width)).eval()
     if task.weights is not None:
         task.weights = task.weights.to(dev)
-    if dev.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
-    return Run(
-        config, model, task, pd.DataFrame(state["history"]), run_dir, dev, state["selected_by"], int(state["epoch"])
-    )
+    history = pd.DataFrame(state["history"])
+    return Run(config, model, task, history, run_dir, dev, state["selected_by"], int(state["epoch"]), numerics)
 
 
 def train_epoch(
@@ -245,6 +256,7 @@ def train_epoch(
     ctx: distributed.Context,
     run_dir: Path,
     device: torch.device,
+    numerics: str = FLOAT32,
     step_hook=None,
 ) -> tuple[float, int]:
     """One pass of Adam steps over the epoch's global batches; returns (mean train loss, images seen)."""
@@ -252,14 +264,13 @@ def train_epoch(
     total = torch.zeros((), device=device)  # sum of loss x rows, on the device: no sync per step
     seen, pending = 0, []
     steps = sampler.steps(config.batch_size)
+    layout = memory_format(device, numerics, config.width)
     # Counts steps only: showing the running loss would synchronise the GPU every refresh.
     with epoch_bar(steps, f"{config.name} epoch {epoch}/{config.epochs}", enabled=ctx.is_main) as bar:
         for step, rgb in enumerate(sampler.epoch(epoch, config.batch_size), start=1):
             local = distributed.shard(rgb, ctx)
             scale = distributed.loss_scale(len(local), len(rgb), ctx) if ctx.active else None
-            loss = train_step(
-                step_model, task, optimizer, local, lambda: autocast(device, config.amp), scale, device.type == "cuda"
-            )
+            loss = train_step(step_model, task, optimizer, local, lambda: autocast(device, numerics), scale, layout)
             total += loss.detach() * len(local)
             seen += len(rgb)
             pending.append(loss.detach())
@@ -274,14 +285,19 @@ def train_epoch(
 
 
 def train_step(
-    model, task: Task, optimizer, rgb: torch.Tensor, autocast=nullcontext, scale=None, channels_last: bool = False
+    model,
+    task: Task,
+    optimizer,
+    rgb: torch.Tensor,
+    autocast=nullcontext,
+    scale=None,
+    layout: torch.memory_format = torch.contiguous_format,
 ) -> torch.Tensor:
     """One optimiser step on a batch of RGB images (B, 3, H, W) in [0, 1]: the task's inputs and targets,
     the forward pass inside `autocast()`, the task's loss (times `scale` for the backward pass, as DDP
     shards need), backward, Adam. Returns the unscaled loss. `bench/memory_budget.py` traces this step."""
     x, target = task.inputs_targets(rgb)
-    if channels_last:
-        x = x.contiguous(memory_format=torch.channels_last)
+    x = x.contiguous(memory_format=layout)
     with autocast():
         out = model(x)
     loss = task.loss(out, target)
@@ -331,7 +347,15 @@ def _photos_fingerprint(data: ImageSet) -> str:
 
 
 def _resume(
-    last: Path, config: ExperimentConfig, model, optimizer, task: Task, log, photos: str, has_validation: bool
+    last: Path,
+    config: ExperimentConfig,
+    model,
+    optimizer,
+    task: Task,
+    log,
+    photos: str,
+    has_validation: bool,
+    numerics: str,
 ) -> tuple[list[dict], float, str | None]:
     """Load `last` into model, optimiser, task and RNGs if it exists; return (history, best validation
     PSNR, the name of the run that wrote it)."""
@@ -345,6 +369,12 @@ def _resume(
         raise ValueError(
             f"run folder {last.parent} was trained on other training/validation photos than {config.data!r} "
             f"gives now (e.g. before the validation split existed); delete the folder to train it again"
+        )
+    theirs = state.get("precision", FLOAT32)
+    if theirs != numerics:
+        raise ValueError(
+            f"run folder {last.parent} was trained in {theirs}, and this machine would go on in {numerics}; "
+            f"a run keeps one precision: resume it where it computes {theirs}, or delete the folder"
         )
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
@@ -366,6 +396,7 @@ def _save(
     best: float,
     selected_by: str,
     photos: str,
+    numerics: str,
 ) -> None:
     """Write selected.pt (every epoch for the final-epoch rule; when validation PSNR beat `best` for the
     validation rule), then last.pt, then history.csv, each atomically."""
@@ -380,6 +411,7 @@ def _save(
         best_val_psnr=max(best, val_now),
         selected_by=selected_by,
         photos=photos,
+        precision=numerics,
     )
     if task.kind == "bins":
         state["class_weights"] = task.weights

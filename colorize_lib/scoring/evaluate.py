@@ -1,5 +1,7 @@
 """Evaluation, separate from training: per-image tables, predictions, and summary rows."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import torch
@@ -22,7 +24,7 @@ def predict(run: Run, rgb: torch.Tensor) -> torch.Tensor:
     """Colorize the luminance of RGB images (N, 3, H, W) in [0, 1] with a trained run, through the same
     inference path (batch size, autocast) as its training-time evaluation; returns RGB on the CPU."""
     cfg = run.config
-    return colorize(run.model, run.task, rgb.cpu(), eval_batch_size(cfg), cfg.amp).rgb
+    return colorize(run.model, run.task, rgb.cpu(), eval_batch_size(cfg), run.precision).rgb
 
 
 @torch.no_grad()
@@ -215,7 +217,7 @@ def with_decode(run: Run, decode: str, **changes) -> Run:
     """The same trained classifier read out another way (argmax or annealed mean, e.g. temperature=0.2)."""
     config = run.config.replace(decode=decode, **changes)
     task = Task(config, run.task.weights).attach(run.model)
-    return Run(config, run.model, task, run.history, run.run_dir, run.device, run.selected_by, run.selected_epoch)
+    return dataclasses.replace(run, config=config, task=task)
 
 
 # Zhang et al.'s annealed-mean temperatures (their Fig. 5); 0 stands for the argmax, the paper's decoding.
