@@ -25,14 +25,14 @@ TIMINGS_FILE = ".timings.json"  # under the reports folder
 OVERHEAD_S = 20.0  # kernel start, imports, data loading, evaluation and figures of one notebook (2-core CPU)
 DEFAULT_TRAIN_IMAGES = 100  # assumed until notebook 01 has counted the training photos
 
-# ms per training image (forward, backward, Adam) at 64², cpu-profile widths, 2 cores, in float32 and in
-# bf16 (bench/cpu_precision.py and the runs' history.csv in bench/RESULTS.md). The classifier adds its
-# fused head and softmax over the bins: about 0.01 ms per bin per image (bench/classifier_speed.py).
+# ms per training image (crops, forward, backward, Adam) at 64², cpu-profile widths, 2 cores, in float32
+# and in bf16: `fit`'s images/s on this project's 2-core CPU, idle (bench/RESULTS.md, 2026-11-30). The
+# classifier adds its fused head and softmax over the bins, per bin per image (676 bins at b = 10).
 MS_PER_IMAGE = {
-    "float32": {"baseline": 5.7, "unet_rgb": 8.5, "unet_lab": 7.9, "unet_classif": 7.9},
-    "bf16": {"baseline": 2.9, "unet_rgb": 3.9, "unet_lab": 5.1, "unet_classif": 5.2},
+    "float32": {"baseline": 3.5, "unet_rgb": 5.3, "unet_lab": 5.3, "unet_classif": 6.0},
+    "bf16": {"baseline": 2.2, "unet_rgb": 2.9, "unet_lab": 3.9, "unet_classif": 4.0},
 }
-MS_PER_BIN = {"float32": 0.01, "bf16": 0.007}
+MS_PER_BIN = {"float32": 0.006, "bf16": 0.005}
 
 
 def reference_ms(config, numerics: str = "float32") -> float:
