@@ -3,7 +3,9 @@
 1. Cache build (validate + resize + hash + split, all cores) against a bare loop of PIL open +
    square resize over the same files, in images/s.
 2. Samples/s that `CropSampler` delivers from the cached set against the samples/s that training
-   the baseline model at 96² (batch 32, forward + backward + Adam, CPU) consumes.
+   consumes at its fastest: the cpu profile's baseline (64² crops, batch 32, width 32), the
+   library's whole step (`train.train_step`) in the precision and layout it takes on this CPU
+   (bf16 where the CPU computes it, `engine.precision`).
 
 Files: the authors' images when `data/raw/paper/dataset` exists (a subset), else scikit-image's
 bundled photos, each saved in several varied copies (flips, crops, colour gains) as JPEG q95.
@@ -21,13 +23,16 @@ from PIL import Image, ImageOps
 
 from colorize_lib import paths
 from colorize_lib.data.cache import load_cached
-from colorize_lib.data.crops import CropSampler, to_float
+from colorize_lib.data.crops import CropSampler
 from colorize_lib.data.sources import SourceFiles
 from colorize_lib.data.sources.bundled import BUNDLED_PHOTOS
 from colorize_lib.data.sources.folder import folder_files
 from colorize_lib.data.sources.paper import paper_files
 from colorize_lib.data.validate import square_resize
-from colorize_lib.model.models import get_model
+from colorize_lib.engine.config import ExperimentConfig
+from colorize_lib.engine.experiments import make_config
+from colorize_lib.engine.precision import autocast, memory_format, precision
+from colorize_lib.engine.train import build, train_step
 
 IMAGE_SIZE = 256  # the cpu profile's cached side
 RESOLUTION, BATCH = 96, 32  # the paper's baseline training resolution; a CPU batch
@@ -79,33 +84,32 @@ def bare_pil_rate(files: SourceFiles) -> float:
     return len(files.paths) / (time.perf_counter() - start)
 
 
-def loader_rate(images: torch.Tensor, n_batches: int = 40) -> float:
-    sampler = CropSampler(images, RESOLUTION, crop_scale=0.35, samples_per_epoch=n_batches * BATCH, seed=0)
+def loader_rate(images: torch.Tensor, resolution: int, n_batches: int = 40) -> float:
+    sampler = CropSampler(images, resolution, crop_scale=0.35, samples_per_epoch=n_batches * BATCH, seed=0)
     start = time.perf_counter()
     n = sum(len(batch) for batch in sampler.epoch(0, BATCH))
     return n / (time.perf_counter() - start)
 
 
-def training_rate(images: torch.Tensor, steps: int = 4) -> float:
-    """Samples/s of baseline training at 96² on CPU: gray in, RGB out, MSE, Adam."""
-    torch.manual_seed(0)
-    model = get_model("baseline")
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-    batch = to_float(images[:BATCH].repeat(BATCH // len(images[:BATCH]) + 1, 1, 1, 1)[:BATCH])
-    batch = torch.nn.functional.interpolate(batch, size=RESOLUTION, mode="area")
-    gray = batch.mean(dim=1, keepdim=True)
+def training_rate(images: torch.Tensor, steps: int = 6) -> tuple[float, ExperimentConfig, str]:
+    """Samples/s of the cpu profile's baseline training step, in the precision the library takes here."""
+    config = make_config("baseline", "cpu")
+    cpu = torch.device("cpu")
+    numerics = precision(cpu, config.amp)
+    layout = memory_format(cpu, numerics, config.width)
+    model, task = build(config)
+    model = model.to(memory_format=layout)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    batch = next(iter(CropSampler(images, config.resolution, config.crop_scale, BATCH, seed=0).epoch(1, BATCH)))
 
     def step() -> None:
-        optimizer.zero_grad(set_to_none=True)
-        loss = torch.nn.functional.mse_loss(model(gray), batch)
-        loss.backward()
-        optimizer.step()
+        train_step(model, task, optimizer, batch, lambda: autocast(cpu, numerics), None, layout)
 
     step()  # warm-up: first-call allocations
     start = time.perf_counter()
     for _ in range(steps):
         step()
-    return steps * BATCH / (time.perf_counter() - start)
+    return steps * BATCH / (time.perf_counter() - start), config, numerics
 
 
 def main() -> None:
@@ -128,10 +132,14 @@ def main() -> None:
         print(f"bare PIL open + resize: {bare:.1f} images/s")
         print(f"cache build (validate, resize, hash, split; all cores): {build:.1f} images/s")
         print(f"cache reload: {reload_s:.3f} s")
-        loader = loader_rate(data.train)
-        train = training_rate(data.train)
-        print(f"CropSampler at {RESOLUTION}², batch {BATCH}: {loader:.0f} samples/s")
-        print(f"baseline training at {RESOLUTION}², batch {BATCH} (CPU): {train:.1f} samples/s")
+        train, config, numerics = training_rate(data.train)
+        loader = loader_rate(data.train, config.resolution)
+        print(f"CropSampler at {RESOLUTION}², batch {BATCH}: {loader_rate(data.train, RESOLUTION):.0f} samples/s")
+        print(f"CropSampler at {config.resolution}², batch {BATCH}: {loader:.0f} samples/s")
+        print(
+            f"training the cpu profile's baseline (w {config.width}, {config.resolution}², batch {BATCH}, "
+            f"{numerics}): {train:.1f} samples/s"
+        )
         print(f"cache build vs bare PIL: {build / bare:.2f}")
         print(f"loader vs training demand: {loader / train:.1f}")
 

@@ -11,6 +11,9 @@ forgives (chroma is what JPEG subsamples too). Resizing rather than tiling at fu
 of a 3000-pixel photo at a 64- or 96-pixel training resolution shows the model a patch of texture, not
 the objects its training crops showed it.
 
+In a notebook, `compare_photo(runs, PATH)` shows the same colorization of one photo against the photo
+itself, with a slider between them (widgets in JupyterLab; the static comparison in a headless run).
+
 Every model goes through `inference.colorize`, the path the results tables use; its RGB output is
 taken back to Lab for the AB (for the RGB models that is their chroma; for the AB and bins models it is
 their AB after the gamut clipping the tables see too). Outputs are PNG, written atomically; a file
@@ -19,6 +22,8 @@ could be colorized.
 """
 
 import argparse
+import html
+import importlib.util
 import io
 import os
 import sys
@@ -30,6 +35,7 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm import tqdm
 
+from .compare import Comparison
 from .data.validate import ImageRejected, decode_rgb
 from .engine import train
 from .engine.config import ExperimentConfig
@@ -128,6 +134,74 @@ def photo_from_lab(lum: torch.Tensor, ab: torch.Tensor) -> tuple[np.ndarray, np.
 
 def _to_uint8(rgb: torch.Tensor) -> np.ndarray:
     return rgb[0].mul(255.0).round_().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+DISPLAY_MAX_PX = 640  # a photo's longer side as the comparison of a reader's own photo shows it
+
+
+class PhotoComparison:
+    """One photo file colorized by each run (the `colorize` command's path), truth beside prediction.
+
+    Shown in JupyterLab as widgets (a model menu, a slider that wipes between the photo and its
+    colorization, the image redrawn in Python: no script in the output to trust); run headless by
+    `make reproduce` (COLORIZE_HEADLESS=1), or without ipywidgets, as the static `Comparison` the HTML
+    report can show."""
+
+    def __init__(self, name: str, truth: np.ndarray, colours: dict[str, np.ndarray]):
+        self.name, self.truth, self.colours = name, truth, colours
+
+    def static(self) -> Comparison:
+        as_tensor = lambda a: torch.from_numpy(np.array(a)).permute(2, 0, 1)[None].float() / 255  # noqa: E731
+        return Comparison([self.name], as_tensor(self.truth), {k: as_tensor(v) for k, v in self.colours.items()})
+
+    def widget(self):
+        import ipywidgets as widgets
+
+        pick = widgets.Dropdown(options=list(self.colours), description="model")
+        slider = widgets.IntSlider(value=50, min=0, max=100, description="truth | model", readout=False)
+        image = widgets.Image(format="png", value=self.wiped(pick.value, slider.value))
+
+        def redraw(_change=None) -> None:
+            image.value = self.wiped(pick.value, slider.value)
+
+        pick.observe(redraw, "value")
+        slider.observe(redraw, "value")
+        return widgets.VBox([widgets.HTML(html.escape(self.name)), pick, image, slider])
+
+    def wiped(self, model: str, at: int) -> bytes:
+        """PNG of the photo with its left `at` percent true and the rest as `model` colorized it."""
+        cut = round(self.truth.shape[1] * at / 100)
+        mixed = np.concatenate((self.truth[:, :cut], self.colours[model][:, cut:]), axis=1)
+        buffer = io.BytesIO()
+        Image.fromarray(mixed).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        if os.environ.get("COLORIZE_HEADLESS") == "1" or importlib.util.find_spec("ipywidgets") is None:
+            display(self.static())
+        else:
+            display(self.widget())
+
+
+def compare_photo(runs: dict, path=None, images=None) -> PhotoComparison:
+    """A photo file of yours (any size; `path`), else the first test photo of `images`, through each run
+    of `runs` (label -> Run) as `python -m colorize_lib colorize` does it."""
+    if path is not None:
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"photo {path} does not exist: give the path of an image file")
+        photo, name = read_photo(path), path.name
+    elif images is not None:
+        photo, name = images.test[0].permute(1, 2, 0).cpu().numpy(), images.test_names[0]
+    else:
+        raise ValueError("compare_photo needs a photo file (path=) or the study's photos (images=)")
+    scale = DISPLAY_MAX_PX / max(photo.shape[:2])
+    if scale < 1:
+        size = (round(photo.shape[1] * scale), round(photo.shape[0] * scale))
+        photo = np.asarray(Image.fromarray(photo).resize(size, Image.Resampling.LANCZOS))
+    return PhotoComparison(name, photo, {label: colorize_photo(run, photo)[0] for label, run in runs.items()})
 
 
 def comparison_strip(gray: np.ndarray, colour: np.ndarray, original: np.ndarray) -> np.ndarray:

@@ -13,8 +13,9 @@ from .paths import RUNS_DIR, TABLES_DIR
 
 
 def save_table(frame: pd.DataFrame, name: str, folder: Path = TABLES_DIR) -> Path:
+    """Every digit (the page rounds for reading, `tables.show`; the CSV is what is computed on)."""
     path = folder / f"{name}.csv"
-    atomic_write_text(path, frame.to_csv(index=False, float_format="%.4f"))
+    atomic_write_text(path, frame.to_csv(index=False))
     return path
 
 

@@ -2,7 +2,8 @@
 section and no two share code:
 
 - a Table 1 model (02–05): start (config, seed, device, photos), train (one run per seed), results
-  (evaluate, the table with gray and the paper, saved), curves, samples, finish (provenance);
+  (evaluate, the table with gray and the paper, saved), curves, samples, look_closer (a before/after
+  slider per test photo), finish (provenance);
 - the classifier's read-outs (05): its figures, decodings, the field's recipe, the temperature sweep;
 - an ablation (06, 07): one run per value of a setting, its table with the gray row, the pairwise
   comparisons, and the training-budget arms;
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .compare import Comparison
 from .data import load_images
 from .data.cache import ImageSet
 from .data.crops import test_views
@@ -102,6 +104,14 @@ def samples(name: str, runs: dict[str, Run], images: ImageSet, n: int = 6):
     fig = image_grid(rows, images.test_names[:n])
     save_figure(fig, f"{name}_samples")
     return fig
+
+
+def look_closer(runs: dict[str, Run], images: ImageSet, n: int = 24) -> Comparison:
+    """Each test photo (the first `n`: a report stays light), each model's colorization laid over the truth
+    with a slider between them (compare.py)."""
+    resolution = next(iter(runs.values())).config.resolution
+    truth = test_views(images.test, resolution, 1).cpu()[:n]
+    return Comparison(images.test_names[:n], truth, {label: predict(run, truth) for label, run in runs.items()})
 
 
 def finish(notebook: str, config: ExperimentConfig, images: ImageSet, seeds: list[int] | None = None) -> None:

@@ -14,6 +14,7 @@ import pandas as pd
 from colorize_lib.files import atomic_write_text
 from colorize_lib.paths import REPORTS_DIR
 from colorize_lib.reports import provenance_html
+from colorize_lib.tables import show
 
 from . import rundiff
 
@@ -67,17 +68,11 @@ def build_index(reports: Path = REPORTS_DIR) -> Path:
     parts.append("</ul>")
     table1 = reports / "tables" / "table1.csv"
     if table1.exists():
-        parts.append(
-            "<h2>Table 1</h2><div class='scroll'>"
-            + pd.read_csv(table1).to_html(index=False, float_format="%.2f", na_rep="—")
-            + "</div>"
-        )
+        parts.append("<h2>Table 1</h2><div class='scroll'>" + show(pd.read_csv(table1)).to_html() + "</div>")
     claims = reports / "tables" / "claims.csv"
     if claims.exists():  # written by notebook 08: each of the paper's claims with our verdict
         parts.append(
-            "<h2>The paper's claims, judged</h2><div class='scroll'>"
-            + pd.read_csv(claims).to_html(index=False, na_rep="—")
-            + "</div>"
+            "<h2>The paper's claims, judged</h2><div class='scroll'>" + show(pd.read_csv(claims)).to_html() + "</div>"
         )
     parts.append("<h2>Tables (CSV)</h2><ul>")
     parts += [

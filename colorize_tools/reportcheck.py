@@ -3,11 +3,14 @@
     python -m colorize_tools.reportcheck reports [--screenshot NAME]
 
 Checks every `*.html` in the folder (or each file given): a console error, an uncaught exception,
-a request to anything but a file: or data: URL (a report must read offline), or an image that does
-not load. Saves a screenshot of one report (default: the first numbered one) as
-`FOLDER/check/NAME.png`. Needs Chromium (Debian: `apt-get install chromium`); it is driven over the
-DevTools protocol on a websocket, with a fresh profile and every network request sent to a dead
-proxy, so a check never reaches the network even when a page asks to.
+a request to anything but a file: or data: URL (a report must read offline), an image that does
+not load, or a before/after comparison (colorize_lib/compare.py) whose slider does not change what
+is visible: each slider is moved to both ends as a reader would drag it (an `input` event), and the
+photo is photographed at each end; the two pictures must differ. Saves a screenshot of one report
+(default: the first numbered one) as `FOLDER/check/NAME.png`. Needs Chromium (Debian: `apt-get
+install chromium`); it is driven over the DevTools protocol on a websocket, with a fresh profile and
+every network request sent to a dead proxy, so a check never reaches the network even when a page
+asks to.
 """
 
 import argparse
@@ -50,6 +53,17 @@ BROKEN_IMAGES_JS = """(async () => {
   }));
   return broken;
 })()"""
+
+# Before/after comparisons: move slider `i` to `value` as a drag does, then give its photo's box.
+SLIDER_JS = """((i, value) => {
+  const slider = document.querySelectorAll('figure.compare input[type=range]')[i];
+  slider.scrollIntoView({block: 'center'});
+  slider.value = value;
+  slider.dispatchEvent(new Event('input', {bubbles: true}));
+  const box = slider.previousElementSibling.getBoundingClientRect();
+  return {x: box.left + window.scrollX, y: box.top + window.scrollY, width: box.width, height: box.height};
+})"""
+MAX_SLIDERS = 12  # per page: every model's photos on a Table 1 page, a sample of them elsewhere
 
 
 class Chromium:
@@ -176,6 +190,7 @@ def check_page(browser: Chromium, page: Path, screenshot: Path | None = None) ->
             dict(expression=BROKEN_IMAGES_JS, awaitPromise=True, returnByValue=True),
             session=session,
         )["result"]["value"]
+        stuck = exercise_sliders(browser, session)
         if screenshot is not None:
             height = browser.call("Page.getLayoutMetrics", session=session)["cssContentSize"]["height"]
             shot = browser.call(
@@ -189,9 +204,38 @@ def check_page(browser: Chromium, page: Path, screenshot: Path | None = None) ->
             )
             with atomic_path(screenshot, suffix=".png") as tmp:
                 tmp.write_bytes(base64.b64decode(shot["data"]))
-        return _problems(browser.events, session) + [f"broken image: {src}" for src in broken]
+        problems = _problems(browser.events, session) + [f"broken image: {src}" for src in broken]
+        return problems + [f"comparison slider {i} does not change the photo" for i in stuck]
     finally:
         browser.call("Target.closeTarget", {"targetId": target})
+
+
+def exercise_sliders(browser: Chromium, session: str) -> list[int]:
+    """Drag every comparison slider (up to MAX_SLIDERS) to 0 and to 100; return those whose photo looked
+    the same at both ends. Leaves each at 50, where the report starts it."""
+    count = browser.call(
+        "Runtime.evaluate",
+        dict(expression="document.querySelectorAll('figure.compare input[type=range]').length", returnByValue=True),
+        session=session,
+    )["result"]["value"]
+    stuck = []
+    for i in range(min(count, MAX_SLIDERS)):
+        shots = []  # the first, at the start position, only lets the scrolled page settle before the two that count
+        for value in (50, 0, 100, 50):
+            box = browser.call(
+                "Runtime.evaluate",
+                dict(expression=f"{SLIDER_JS}({i}, {value})", returnByValue=True),
+                session=session,
+            )["result"]["value"]
+            shot = browser.call(
+                "Page.captureScreenshot",
+                dict(format="png", captureBeyondViewport=True, clip=dict(box, scale=1)),
+                session=session,
+            )
+            shots.append(shot["data"])
+        if shots[1] == shots[2]:
+            stuck.append(i)
+    return stuck
 
 
 def check_reports(

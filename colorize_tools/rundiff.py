@@ -29,7 +29,7 @@ IGNORED_COLUMNS = ("seconds", "images_per_s")
 NOT_KEYS = ("run",)
 # Text columns that are results, not names (the claims and verdict tables): compared, never keys.
 TEXT_RESULTS = ("ours", "verdict", "why", "level", "selected_by")
-TINY = 1e-9  # tables are written with 4 decimals: anything above this is a real change
+TINY = 1e-9  # seeded reruns repeat to the bit: anything above this is a real change
 # What a run leaves that `keep_previous` copies: folder under reports/ -> file pattern.
 KEPT = {"notebooks": "[0-9][0-9]_*.ipynb", "tables": "*.csv", "runs": "*.run.json"}
 

@@ -27,6 +27,7 @@ import re
 import shlex
 import signal
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -124,8 +125,14 @@ def run_notebook(
     started = time.monotonic()
     seen: list[str] = []
     log_path.unlink(missing_ok=True)
-    # Append mode: the kernel writes to the same file through descriptor 2 (see _stderr_to).
-    with open(log_path, "a", encoding="utf-8") as log, _papermill_log(log), _stderr_to(log):
+    progress = out.with_name(out.name + ".progress")
+    with (
+        open(log_path, "a", encoding="utf-8") as log,
+        _papermill_log(log),
+        _stderr_to(log),  # append mode: the kernel writes to the same file through descriptor 2
+        _progress_from(progress, KernelStream(name, log, seen)),
+        _environment(COLORIZE_HEADLESS="1"),  # widgets show their static version (colorize.compare_photo)
+    ):
         streams = [KernelStream(name, log, seen) for _ in ("stdout", "stderr")]
         try:
             with _stop_children_on_signal():
@@ -164,6 +171,7 @@ def _interrupted(name: str, streams, partial: Path, log, resume: str) -> None:
     for s in streams:
         s.close()
     partial.unlink(missing_ok=True)
+    partial.with_suffix(".progress").unlink(missing_ok=True)  # NAME.ipynb.progress (_progress_from)
     log.write("interrupted\n")
     log.flush()
     _restore_stderr()
@@ -295,6 +303,54 @@ def _stderr_to(log):
         yield
     finally:
         _restore_stderr()
+
+
+@contextmanager
+def _progress_from(path: Path, stream: KernelStream, poll_s: float = 0.2):
+    """The kernel's in-epoch progress, kept out of the notebook: the kernel appends it to `path`
+    (COLORIZE_PROGRESS_FILE, engine/progress.py), and a thread hands what arrives to `stream` (the log;
+    the progress lines also to the terminal). A file, not the kernel's stderr: ipykernel forwards
+    anything written to its file descriptor 2 into the notebook."""
+    path.write_text("")
+    done = threading.Event()
+
+    def follow():
+        with open(path, encoding="utf-8", errors="replace", newline="") as progress:
+            while True:
+                finished = done.is_set()  # read once more after the notebook ended: nothing is lost
+                text = progress.read()
+                if text:
+                    stream.write(text)
+                elif finished:
+                    break
+                else:
+                    time.sleep(poll_s)
+        stream.close()
+
+    reader = threading.Thread(target=follow, name="kernel-progress", daemon=True)
+    reader.start()
+    try:
+        with _environment(COLORIZE_PROGRESS_FILE=str(path)):
+            yield
+    finally:
+        done.set()
+        reader.join(timeout=10)
+        path.unlink(missing_ok=True)
+
+
+@contextmanager
+def _environment(**values: str):
+    """Environment variables for the kernel papermill starts (it inherits this process's), restored after."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _restore_stderr() -> None:

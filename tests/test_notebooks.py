@@ -1,12 +1,10 @@
 """Every notebook runs headless under papermill on the smoke profile and writes what it promises."""
 
 import json
-import os
 
 import pandas as pd
 import papermill
 import pytest
-from papermill_run import run_notebook
 
 from colorize_lib.paths import NOTEBOOKS_DIR
 
@@ -30,18 +28,8 @@ def test_notebook_is_stored_clean_with_profile_and_data_parameters(path):
     assert params["profile"]["default"] == '"cpu"' and params["profile"]["inferred_type_name"] == "str"
 
 
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("smoke")
-    env = dict(
-        os.environ, COLORIZE_DATA_DIR=str(root / "data"), COLORIZE_REPORTS_DIR=str(root / "reports"), MPLBACKEND="Agg"
-    )
-    executed = root / "executed"
-    executed.mkdir()
-    for path in NOTEBOOKS:
-        out = executed / path.name
-        run_notebook(path, out, env, timeout=600, cwd=NOTEBOOKS_DIR, profile="smoke", data="bundled")
-    return root
+# `smoke_run` (conftest.py): the folder of the smoke `make reproduce` that tests/test_reproduce_progress.py
+# interrupts and completes, started in the background when collection ends; these tests only read it.
 
 
 def test_smoke_run_writes_table1_with_gray_row_and_paper_figures(smoke_run):
@@ -101,13 +89,14 @@ def test_smoke_run_writes_figures_and_run_info(smoke_run):
     infos = [json.loads(p.read_text()) for p in (reports / "runs").glob("*.run.json")]
     assert sorted(i["notebook"] for i in infos) == [p.stem for p in NOTEBOOKS]
     assert all(i["profile"] == "smoke" and i["device"].startswith("cpu") for i in infos)
+    # Every notebook that trains or reloads models says in which precision (engine/precision.py).
+    assert all(i["precision"].split()[0] in ("bf16", "float32") for i in infos if i["notebook"] != "01_data")
 
 
 def test_index_page_links_results_with_how_they_ran(smoke_run):
     from colorize_tools.index import build_index
 
     reports = smoke_run / "reports"
-    (reports / "02_baseline_cnn.html").write_text("<html></html>")  # as nbconvert would render it
     page = build_index(reports).read_text()
     assert "profile <b>smoke</b>" in page and "data <b>bundled</b>" in page and "device <b>cpu" in page
     assert "<h2>Table 1</h2>" in page and "Gray (a=b=0)" in page and "U-Net classification" in page
@@ -211,3 +200,52 @@ def test_tables_carry_intervals_over_photos_and_claims_get_verdicts(smoke_run):
     claims = pd.read_csv(tables / "claims.csv")
     assert len(claims) >= 12 and set(claims["verdict"]) <= set(VERDICTS)
     assert {"claim", "where", "ours", "verdict", "why"} <= set(claims)
+
+
+def test_no_report_of_a_clean_run_shows_a_stderr_block(smoke_run):
+    reports = smoke_run / "reports"
+    for notebook in sorted((reports / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        outputs = [o for c in json.loads(notebook.read_text())["cells"] for o in c.get("outputs", [])]
+        stderr = ["".join(o["text"]) for o in outputs if o["output_type"] == "stream" and o["name"] == "stderr"]
+        assert stderr == [], f"{notebook.name}: {stderr}"
+        page = (reports / f"{notebook.stem}.html").read_text()
+        assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page, notebook.stem
+
+
+# The results tables each report shows (tables.show), by the CSV each is saved as.
+SHOWN_TABLES = {
+    "02_baseline_cnn": ["02_baseline_cnn"],
+    "03_unet_rgb": ["03_unet_rgb"],
+    "04_unet_lab": ["04_unet_lab"],
+    "05_classification": [
+        "05_classification",
+        "05_classification_decoding",
+        "05_classification_field",
+        "05_classification_temperature",
+    ],
+    "06_alpha_ablation": [
+        "06_alpha_ablation",
+        "06_alpha_comparisons",
+        "06_training_budget",
+        "06_training_budget_verdicts",
+    ],
+    "07_bin_ablation": ["07_bin_ablation", "07_bin_comparisons"],
+    "08_summary": ["table1", "table1_comparisons", "claims", "grid_facts", "schedules", "06_alpha_ablation"],
+}
+
+
+def test_every_results_table_is_on_its_page_whole(smoke_run):
+    """Each results CSV's columns are all headers of the report's tables (an interval's bounds and a seed
+    spread under the mean they belong to), and no table is folded into pandas' "…" column."""
+    import re
+
+    reports = smoke_run / "reports"
+    for notebook, tables in SHOWN_TABLES.items():
+        page = (reports / f"{notebook}.html").read_text()
+        cells = re.findall(r"<th[^>]*>(.*?)</th>", page, re.S)
+        headers = {re.sub(r"<[^>]+>", "", h).strip().split(" ")[0] for h in cells}
+        for table in tables:
+            for column in pd.read_csv(reports / "tables" / f"{table}.csv").columns:
+                owner = re.sub(r"_seed_std$", "_seed_mean", re.sub(r"_(lo|hi)$", "", column))
+                assert column in headers or owner in headers, (notebook, table, column)
+        assert not re.search(r"<t[dh][^>]*>\s*(…|\.\.\.)\s*</t[dh]>", page) and "rows × " not in page, notebook

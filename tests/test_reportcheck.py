@@ -56,3 +56,23 @@ def test_each_broken_report_fails_with_its_reason(reports, capsys):
     assert not any("09_demo.html" in line for line in lines[:-1])
     for name, (_, expected) in BROKEN.items():
         assert any(line.startswith(str(reports / f"{name}.html")) and expected in line for line in lines), name
+
+
+def test_comparison_sliders_are_dragged_and_must_change_the_photo(reports, capsys):
+    import torch
+
+    from colorize_lib.compare import ON_INPUT, Comparison
+
+    truth = torch.zeros(2, 3, 16, 16)
+    truth[:, 0] = 1.0  # red truth, blue prediction: any wipe shows
+    predicted = torch.zeros(2, 3, 16, 16)
+    predicted[:, 2] = 1.0
+    widget = Comparison(["a", "b"], truth, {"model": predicted})._repr_html_()
+    clean = (reports / "09_demo.html").read_text()
+    (reports / "09_demo.html").write_text(clean.replace("</main>", widget + "</main>"))
+    (reports / "15_stuck.html").write_text(clean.replace("</main>", widget.replace(ON_INPUT, "") + "</main>"))
+    assert main([str(reports)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].startswith("checked 2 pages in Chromium: 1 with problems")
+    stuck = [line for line in lines if "does not change the photo" in line]
+    assert len(stuck) == 2 and all(line.startswith(str(reports / "15_stuck.html")) for line in stuck)

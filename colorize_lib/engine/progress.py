@@ -3,7 +3,11 @@
 On a terminal: a tqdm bar that refreshes freely and disappears at the end of the epoch, where the
 per-epoch line (`train._progress_line`) takes its place.
 
-Elsewhere (a notebook kernel run by papermill, a log file): nothing for epochs shorter than
+Run headless by `make reproduce`: appended to the file COLORIZE_PROGRESS_FILE names, which the runner
+follows into the terminal and the notebook's log, so the executed notebook and its HTML report keep only
+the per-epoch lines. In a notebook a reader runs: in the cell.
+
+Elsewhere (a notebook kernel, a log file): nothing for epochs shorter than
 `COLORIZE_PROGRESS_AFTER_S` seconds (default 5), then at most four plain status lines per epoch, each
 written as `\\r<status>` and the last ended by a newline. A reader of the stream (the runner, a log)
 sees a few lines; a notebook executed with `coalesce_streams` keeps only the final line of each bar,
@@ -38,9 +42,10 @@ def plain_after_s() -> float:
 
 
 def epoch_bar(steps: int, desc: str, enabled: bool = True, stream=None) -> tqdm:
-    """A progress bar over an epoch's `steps` on `stream` (default stderr); call .update(1) per step
-    and .close() at the end. `enabled=False` (other ranks than 0) gives a bar that prints nothing."""
-    stream = sys.stderr if stream is None else stream
+    """A progress bar over an epoch's `steps` on `stream` (default: stderr, see the module docstring);
+    call .update(1) per step and .close() at the end. `enabled=False` (other ranks than 0) gives a bar
+    that prints nothing."""
+    stream = default_stream() if stream is None else stream
     if _is_terminal(stream):
         return tqdm(
             total=steps, desc=desc, unit="step", file=stream, leave=False, disable=not enabled, dynamic_ncols=True
@@ -63,6 +68,19 @@ def epoch_bar(steps: int, desc: str, enabled: bool = True, stream=None) -> tqdm:
         bar_format=PLAIN_FORMAT,
         ascii=True,
     )
+
+
+_progress_files: dict[str, object] = {}  # path -> its open, line-buffered handle, one per process
+
+
+def default_stream():
+    """sys.stderr, or the file COLORIZE_PROGRESS_FILE names (a headless run), opened once for appending."""
+    path = os.environ.get("COLORIZE_PROGRESS_FILE")
+    if not path:
+        return sys.stderr
+    if path not in _progress_files:
+        _progress_files[path] = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 (kept open)
+    return _progress_files[path]
 
 
 def _is_terminal(stream) -> bool:

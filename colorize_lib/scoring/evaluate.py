@@ -55,7 +55,7 @@ ROW_METRICS = {
 }
 
 
-# What a results table shows a reader: ours with its interval, gray's gain, the other metrics, the paper.
+# The columns of Table 1 (notebook 08): ours with its interval, gray's gain, the other metrics, the paper.
 RESULT_COLUMNS = [
     "model",
     "resolution",
@@ -81,64 +81,6 @@ RESULT_COLUMNS = [
     "psnr_db_seed_mean",
     "psnr_db_seed_std",
     "paper_psnr_db",
-]
-# What the other results tables show a reader (their CSVs keep every column).
-_WHICH = ["model", "run", "selected_by"]
-_PSNR = ["psnr_db", "psnr_db_lo", "psnr_db_hi"]
-RECIPE_COLUMNS = (
-    _WHICH
-    + _PSNR
-    + [
-        "colorfulness_gap",
-        "colorfulness_gap_lo",
-        "colorfulness_gap_hi",
-        "deltaE00",
-        "deltaE00_lo",
-        "deltaE00_hi",
-        "colorfulness",
-        "true_colorfulness",
-    ]
-)
-ALPHA_COLUMNS = (
-    _WHICH
-    + _PSNR
-    + [
-        "psnr_of_mean_mse_db",
-        "gray_psnr_db",
-        "paper_psnr_db",
-        "paper_table1_psnr_db",
-        "colorfulness",
-        "colorfulness_lo",
-        "colorfulness_hi",
-        "deltaE00",
-        "auc",
-    ]
-)
-BIN_COLUMNS = (
-    _WHICH
-    + ["n_bins", "paper_n_bins", "bins_seen_in_training", "ceiling_psnr_db"]
-    + _PSNR
-    + [
-        "annealed_mean_psnr_db",
-        "gray_psnr_db",
-        "colorfulness",
-        "deltaE00",
-        "auc",
-    ]
-)
-BUDGET_COLUMNS = [
-    "model",
-    "arm",
-    "lr",
-    "steps",
-    "final_psnr_db",
-    "final_psnr_pooled_db",
-    "selected_by",
-    "psnr_db",
-    "gray_psnr_db",
-    "gray_psnr_pooled_db",
-    "paper_table1_psnr_db",
-    "paper_appendix_psnr_db",
 ]
 
 

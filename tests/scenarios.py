@@ -1,0 +1,281 @@
+"""The suite's long end-to-end scenarios, run in background threads while the other tests run.
+
+Each scenario is a function of a fresh folder and the environment the session started with, returning
+what its tests read; `conftest.py` starts, when collection ends, every scenario a collected test asks for
+(by fixture name), and the fixture of the same name waits for it. They spend their time in subprocesses
+(make, papermill kernels, pip), so on two cores they overlap with the in-process tests and with each
+other. One scenario serves every test that only reads its results: the interrupted and resumed smoke
+`make reproduce` is also the smoke run whose reports tests/test_notebooks.py inspects.
+
+The environment is copied when collection ends, before any test runs: a test's `monkeypatch.setenv`
+(a checkpoint folder, a precision) must not leak into a scenario started beside it.
+"""
+
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from importlib import metadata
+from pathlib import Path
+
+import psutil
+
+from colorize_lib.paths import PROJECT_ROOT
+
+SCENARIOS = {}  # fixture name -> function(root, env, config) -> result
+_started: dict[str, Future] = {}
+_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scenario")
+_lock = threading.Lock()
+
+
+def scenario(function):
+    SCENARIOS[function.__name__] = function
+    return function
+
+
+def start(name: str, env: dict, config) -> Future:
+    """Start scenario `name` once (later calls return the same future)."""
+    with _lock:
+        if name not in _started:
+            root = Path(tempfile.mkdtemp(prefix=f"colorize-{name}-"))
+            _started[name] = _pool.submit(SCENARIOS[name], root, dict(env), config)
+        return _started[name]
+
+
+# --- the smoke `make reproduce`, interrupted in notebook 04 and run again to the end ---------------
+
+STEP_DELAY_S = 1.5  # per training step of the first run: 2 steps an epoch on the smoke profile
+INTERRUPT_AFTER = "04_unet_lab │ unet_lab epoch 1/2  train"  # the epoch line: epoch 1 is checkpointed
+
+
+def make_command(root: Path) -> list[str]:
+    return ["make", "-C", str(PROJECT_ROOT), "reproduce", "PROFILE=smoke", f"REPORTS={root / 'reports'}"]
+
+
+def make_env(base: dict, root: Path, **env) -> dict:
+    full_env = dict(base, COLORIZE_DATA_DIR=str(root / "data"), MPLBACKEND="Agg", **env)
+    full_env.pop("COLORIZE_RUN_STARTED", None)
+    return full_env
+
+
+def _read_lines(proc: subprocess.Popen) -> queue.Queue:
+    """(arrival time, line) for each output line, then None at the end of the output."""
+    lines: queue.Queue = queue.Queue()
+
+    def pump():
+        for line in proc.stdout:
+            lines.put((time.monotonic(), line.rstrip("\n")))
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _collect(lines: queue.Queue, until: str | None, deadline_s: float) -> list[tuple[float, str]]:
+    got, end = [], time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        try:
+            item = lines.get(timeout=max(0.1, end - time.monotonic()))
+        except queue.Empty:
+            break
+        if item is None:
+            return got
+        got.append(item)
+        if until is not None and until in item[1]:
+            return got
+    raise AssertionError(
+        f"no {until or 'end of output'!r} within {deadline_s} s; output so far:\n" + "\n".join(t for _, t in got[-40:])
+    )
+
+
+def _processes_using(data_dir) -> list[psutil.Process]:
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if p.environ().get("COLORIZE_DATA_DIR") == str(data_dir):
+                found.append(p)
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            pass
+    return found
+
+
+@scenario
+def reproduce_runs(root: Path, env: dict, config) -> dict:
+    """First run: slowed steps, SIGINT to make's process group (as Ctrl-C in a terminal) once notebook 04
+    has checkpointed its first epoch. Second run: to the end. Returns both runs' output and the state
+    the interruption left."""
+    first = subprocess.Popen(
+        make_command(root),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=make_env(env, root, COLORIZE_STEP_DELAY_S=str(STEP_DELAY_S), COLORIZE_PROGRESS_AFTER_S="0"),
+        start_new_session=True,  # its own process group, as a terminal gives it
+    )
+    try:
+        lines = _read_lines(first)
+        before = _collect(lines, INTERRUPT_AFTER, deadline_s=900)
+        os.killpg(first.pid, signal.SIGINT)
+        first.wait(timeout=60)  # a bound against hanging, not a speed figure
+        before += _collect(lines, None, deadline_s=30)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    executed = root / "reports" / "notebooks"
+    left_running = _processes_using(root / "data")
+    mtimes = {p.name: p.stat().st_mtime_ns for p in executed.glob("*.ipynb")}
+    interrupted_state = dict(
+        rc=first.returncode,
+        left_running=[p.cmdline() for p in left_running],
+        files=sorted(p.name for p in (root / "reports").rglob("*") if p.is_file()),
+        checkpoints=sorted(p.name for p in (root / "data" / "checkpoints").rglob("*.pt")),
+    )
+    second = subprocess.run(make_command(root), capture_output=True, text=True, timeout=900, env=make_env(env, root))
+    return dict(root=root, first=before, interrupted=interrupted_state, mtimes=mtimes, second=second)
+
+
+# --- `make reproduce ENV=system` on a Python shaped like the GPU machine's --------------------------
+
+# What the GPU machine's Python brings (its PyTorch, torchvision and scientific stack), with their dependencies.
+MACHINE_PACKAGES = ["torch", "torchvision", "numpy", "pandas", "matplotlib", "scikit-image", "pillow", "tqdm"]
+PYTHON_VERSION = "{}.{}".format(*sys.version_info[:2])
+
+
+def outside_env(base: dict, **extra) -> dict:
+    """`base` without an outer make's variables (MAKEFLAGS carries its command line) or Python setup."""
+    drop = {
+        "MAKEFLAGS",
+        "MFLAGS",
+        "MAKELEVEL",
+        "VIRTUAL_ENV",
+        "CONDA_PREFIX",
+        "CONDA_DEFAULT_ENV",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "ENV",
+    }
+    return {**{k: v for k, v in base.items() if k not in drop}, **extra}
+
+
+def _canonical(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def distribution_closure(roots):
+    """Installed distributions of `roots` and their dependencies (markers evaluated for this Python)."""
+    from packaging.requirements import Requirement
+
+    found, todo = {}, list(roots)
+    while todo:
+        name = _canonical(todo.pop())
+        if name in found:
+            continue
+        dist = metadata.distribution(name)
+        found[name] = dist
+        for line in dist.requires or []:
+            req = Requirement(line)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return found
+
+
+def link_packages(dists, folder: Path):
+    """Symlink each distribution's top-level files into `folder`: a site directory holding exactly these."""
+    folder.mkdir()
+    for dist in dists.values():
+        for top in {Path(f).parts[0] for f in dist.files or [] if not str(f).startswith("..")}:
+            src = Path(dist.locate_file(top))
+            if src.exists() and not (folder / top).exists() and top != "__pycache__":
+                (folder / top).symlink_to(src)
+
+
+def wheelhouse(env: dict, cache_root: Path | None) -> Path:
+    """The checkout's own .wheelhouse/pyX.Y when it is complete (carried to a machine with no network),
+    else `make wheelhouse` into `cache_root` (pytest's cache, kept across sessions: pip skips wheels
+    already there)."""
+    from colorize_tools.environment import WHEELHOUSE_MODULES, wheelhouse_gaps
+
+    carried = PROJECT_ROOT / ".wheelhouse" / f"py{PYTHON_VERSION}"
+    if carried.is_dir() and not wheelhouse_gaps(carried, PYTHON_VERSION, sorted(WHEELHOUSE_MODULES.values())):
+        return carried
+    root = cache_root or Path(tempfile.mkdtemp(prefix="colorize-wheelhouse-"))
+    proc = subprocess.run(
+        [
+            "make",
+            "-C",
+            str(PROJECT_ROOT),
+            "wheelhouse",
+            f"PYTHON_VERSION={PYTHON_VERSION}",
+            f"PYTHON={sys.executable}",
+            f"WHEELHOUSE={root}",
+        ],
+        env=outside_env(env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"wheelhouse {root}/py{PYTHON_VERSION}:" in proc.stdout
+    return root / f"py{PYTHON_VERSION}"
+
+
+def _machine(root: Path, env: dict) -> tuple[Path, Path, dict]:
+    """A copy of the checkout and a venv whose only packages are MACHINE_PACKAGES (symlinked from ours)."""
+    repo = root / "repo"
+    anywhere = shutil.ignore_patterns(
+        ".git", ".venv", ".wheelhouse", ".pytest_cache", "__pycache__", "build", "*.egg-info"
+    )
+
+    def ignore(folder, names):
+        # The generated data/ and reports/ of the checkout, not colorize_lib/data (the data room).
+        top = {"data", "reports"} & set(names) if Path(folder) == PROJECT_ROOT else set()
+        return anywhere(folder, names) | top
+
+    shutil.copytree(PROJECT_ROOT, repo, symlinks=True, ignore=ignore)
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    link_packages(distribution_closure(MACHINE_PACKAGES), root / "machine-site")
+    site = Path(
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    (site / "machine-packages.pth").write_text(f"{root / 'machine-site'}\n")
+    machine_env = outside_env(
+        env, PATH=f"{venv / 'bin'}:{env['PATH']}", COLORIZE_DATA_DIR=str(root / "data"), MPLBACKEND="Agg"
+    )
+    return repo, venv, machine_env
+
+
+def _make(repo, env, *args, timeout=900):
+    return subprocess.run(["make", "-C", str(repo), *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@scenario
+def system_env_runs(root: Path, env: dict, config) -> dict:
+    """On the machine-shaped venv: `make reproduce ENV=system` before the wheelhouse (must fail, naming
+    what is missing, installing nothing), then `make install-wheelhouse` (pip --no-index) and the smoke
+    reproduce."""
+    repo, venv, machine_env = _machine(root, env)
+    reports = repo / "reports"
+    smoke = ("reproduce", "ENV=system", "PROFILE=smoke", f"REPORTS={reports}")
+    before = _make(repo, machine_env, *smoke, timeout=300)
+    state_before = dict(venv_made=(repo / ".venv").exists(), notebooks_run=(reports / "notebooks").exists())
+    cache = getattr(config, "cache", None)  # None under -p no:cacheprovider
+    house = wheelhouse(env, Path(cache.mkdir("wheelhouse")) if cache is not None else None)
+    shutil.copytree(house, repo / ".wheelhouse" / f"py{PYTHON_VERSION}")
+    install = _make(repo, machine_env, "install-wheelhouse", timeout=600)
+    run = _make(repo, machine_env, *smoke) if install.returncode == 0 else None
+    return dict(
+        repo=repo, venv=venv, before=before, state_before=state_before, install=install, run=run, reports=reports
+    )
