@@ -12,6 +12,11 @@ import pytest  # noqa: E402
 import scenarios  # noqa: E402
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """The tests that read a background scenario go last (stable order otherwise): the rest run meanwhile."""
+    items.sort(key=lambda item: any(name in item.fixturenames for name in scenarios.SCENARIOS))
+
+
 def pytest_collection_finish(session):
     """Start, in background threads, the end-to-end scenarios the collected tests read (scenarios.py), with
     the environment as it is now, before any test changes it."""
@@ -21,10 +26,21 @@ def pytest_collection_finish(session):
             scenarios.start(name, env, session.config)
 
 
-@pytest.fixture(scope="session")
-def reproduce_runs(request):
-    """The smoke `make reproduce`, interrupted in notebook 04 and run again to the end (scenarios.py)."""
-    return scenarios.start("reproduce_runs", dict(os.environ), request.config).result()
+def _scenario(name: str):
+    """A session fixture that waits for scenario `name` (started when collection ended) and returns it."""
+
+    @pytest.fixture(scope="session", name=name)
+    def waiting(request):
+        return scenarios.start(name, dict(os.environ), request.config).result()
+
+    waiting.__doc__ = scenarios.SCENARIOS[name].__doc__
+    return waiting
+
+
+reproduce_runs = _scenario("reproduce_runs")  # smoke make reproduce, interrupted in 04, then completed
+system_env_runs = _scenario("system_env_runs")  # make reproduce ENV=system, before and after the wheelhouse
+runlock_runs = _scenario("runlock_runs")  # two processes asking for one run
+gpu_check_run = _scenario("gpu_check_run")  # bench/gpu_check.sh's CPU form at smoke sizes
 
 
 @pytest.fixture(scope="session")
@@ -32,9 +48,3 @@ def smoke_run(reproduce_runs):
     """The folder of a complete smoke `make reproduce`: reports/ (tables, figures, runs, HTML) and data/."""
     assert reproduce_runs["second"].returncode == 0, reproduce_runs["second"].stdout[-3000:]
     return reproduce_runs["root"]
-
-
-@pytest.fixture(scope="session")
-def system_env_runs(request):
-    """`make reproduce ENV=system` before and after the wheelhouse is installed (scenarios.py)."""
-    return scenarios.start("system_env_runs", dict(os.environ), request.config).result()

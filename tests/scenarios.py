@@ -31,7 +31,7 @@ from colorize_lib.paths import PROJECT_ROOT
 
 SCENARIOS = {}  # fixture name -> function(root, env, config) -> result
 _started: dict[str, Future] = {}
-_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scenario")
+_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="scenario")
 _lock = threading.Lock()
 
 
@@ -278,4 +278,45 @@ def system_env_runs(root: Path, env: dict, config) -> dict:
     run = _make(repo, machine_env, *smoke) if install.returncode == 0 else None
     return dict(
         repo=repo, venv=venv, before=before, state_before=state_before, install=install, run=run, reports=reports
+    )
+
+
+# --- one trainer per run: a second process that asks for a run being trained waits, then reloads it -----
+
+
+@scenario
+def runlock_runs(root: Path, env: dict, config) -> dict:
+    """3 epochs of 8 steps, each step slowed to 1 s (test hook): the second process starts (imports,
+    photos) well within the first's 24 s of training, which is mostly sleep, so it runs beside the rest."""
+    from colorize_lib.engine.experiments import make_config
+    from colorize_lib.engine.runlock import LOCK_FILE
+
+    config_path = make_config("baseline", "smoke", epochs=3, batch_size=4, samples_per_epoch=32).save(
+        root / "config.json"
+    )
+    cmd = [sys.executable, "-m", "colorize_lib.engine.train", str(config_path), "--run-dir", str(root / "run")]
+    env = dict(env, OMP_NUM_THREADS="1", COLORIZE_STEP_DELAY_S="1.0")
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        lock = root / "run" / LOCK_FILE
+        while not lock.exists() or not lock.read_text():
+            assert time.monotonic() < deadline and first.poll() is None, "the first trainer did not start"
+            time.sleep(0.05)
+        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+        out_first, _ = first.communicate(timeout=180)
+    finally:
+        first.kill()
+    return dict(root=root, first=first, out_first=out_first, second=second)
+
+
+# --- the GPU check's CPU form: bench/gpu_check.sh end to end at smoke sizes -----------------------------
+
+
+@scenario
+def gpu_check_run(root: Path, env: dict, config) -> subprocess.CompletedProcess:
+    env = dict(env, PYTHON=sys.executable, TMPDIR=str(root), OMP_NUM_THREADS="1")
+    args = ["--device", "cpu", "--tiny", "--samples", "8", "--eval-images", "4", "--steps", "1"]
+    return subprocess.run(
+        ["bash", "bench/gpu_check.sh", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900
     )

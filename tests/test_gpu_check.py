@@ -1,39 +1,13 @@
 """The GPU check's CPU form: the same script end to end (notebook tools found, the Makefile's system
-path, the per-model checks, the summary) at smoke sizes."""
-
-import os
-import subprocess
-import sys
-from pathlib import Path
+path, the per-model checks, the summary) at smoke sizes. `gpu_check_run` (scenarios.py) runs it in the
+background from the end of collection."""
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.mark.slow
-def test_gpu_check_runs_on_cpu_and_prints_its_summary(tmp_path):
-    env = dict(os.environ, PYTHON=sys.executable, TMPDIR=str(tmp_path), OMP_NUM_THREADS="1")
-    proc = subprocess.run(
-        [
-            "bash",
-            "bench/gpu_check.sh",
-            "--device",
-            "cpu",
-            "--tiny",
-            "--samples",
-            "8",
-            "--eval-images",
-            "4",
-            "--steps",
-            "1",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+def test_gpu_check_runs_on_cpu_and_prints_its_summary(gpu_check_run):
+    proc = gpu_check_run
     out = proc.stdout
     assert proc.returncode == 0, out[-3000:] + proc.stderr[-3000:]
     assert "== rehearsal exit 0" in out and "02_baseline_cnn" in out
