@@ -1,13 +1,13 @@
 """Open HTML reports in headless Chromium and fail on anything a reader would see go wrong.
 
-    python -m colorize_tools.reportcheck reports [--screenshot NAME]
+    python -m colorize_tools.reportcheck reports [--screenshot NAME ...]
 
 Checks every `*.html` in the folder (or each file given): a console error, an uncaught exception,
 a request to anything but a file: or data: URL (a report must read offline), an image that does
 not load, or a before/after comparison (colorize_lib/compare.py) whose slider does not change what
 is visible: each slider is moved to both ends as a reader would drag it (an `input` event), and the
-photo is photographed at each end; the two pictures must differ. Saves a screenshot of one report
-(default: the first numbered one) as `FOLDER/check/NAME.png`. Needs Chromium (Debian: `apt-get
+photo is photographed at each end; the two pictures must differ. Saves a screenshot of each report
+named (default: the first numbered one) as `FOLDER/check/NAME.png`. Needs Chromium (Debian: `apt-get
 install chromium`); it is driven over the DevTools protocol on a websocket, with a fresh profile and
 every network request sent to a dead proxy, so a check never reaches the network even when a page
 asks to.
@@ -239,20 +239,20 @@ def exercise_sliders(browser: Chromium, session: str) -> list[int]:
 
 
 def check_reports(
-    pages: list[Path], screenshot: tuple[Path, Path] | None = None, binary: str = CHROMIUM
+    pages: list[Path], screenshots: dict[Path, Path] | None = None, binary: str = CHROMIUM
 ) -> dict[Path, list[str]]:
-    """Problems per page (every page is a key); `screenshot` = (page, png) saves one page's image."""
+    """Problems per page (every page is a key); `screenshots` maps pages to the PNG each is saved as."""
+    screenshots = screenshots or {}
     with Chromium(binary) as browser:
-        return {
-            page: check_page(browser, page, screenshot[1] if screenshot and screenshot[0] == page else None)
-            for page in pages
-        }
+        return {page: check_page(browser, page, screenshots.get(page)) for page in pages}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m colorize_tools.reportcheck", description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="+", type=Path, help="report folders (every *.html in them) or .html files")
-    parser.add_argument("--screenshot", help="stem of the page to photograph (default: the first numbered report)")
+    parser.add_argument(
+        "--screenshot", action="append", help="stem of a page to photograph, repeatable (default: the first report)"
+    )
     parser.add_argument("--chromium", default=CHROMIUM, help=f"Chromium binary (default {CHROMIUM})")
     args = parser.parse_args(argv)
     pages = []
@@ -266,17 +266,21 @@ def main(argv: list[str] | None = None) -> int:
     if not pages:
         parser.error(f"no .html files in {', '.join(map(str, args.paths))}: render the reports first")
     numbered = [p for p in pages if p.name[:2].isdigit()] or pages
-    shot_page = next((p for p in pages if p.stem == args.screenshot), None) if args.screenshot else numbered[0]
-    if shot_page is None:
-        parser.error(f"--screenshot {args.screenshot}: no such page among {[p.stem for p in pages]}")
-    shot = shot_page.parent / "check" / f"{shot_page.stem}.png"
-    results = check_reports(pages, (shot_page, shot), args.chromium)
+    shot_pages = []
+    for stem in args.screenshot or [numbered[0].stem]:
+        page = next((p for p in pages if p.stem == stem), None)
+        if page is None:
+            parser.error(f"--screenshot {stem}: no such page among {[p.stem for p in pages]}")
+        shot_pages.append(page)
+    shots = {page: page.parent / "check" / f"{page.stem}.png" for page in shot_pages}
+    results = check_reports(pages, shots, args.chromium)
     failed = 0
     for page, problems in results.items():
         for problem in problems:
             print(f"{page}: {problem}")
         failed += bool(problems)
-    print(f"checked {len(pages)} pages in Chromium: {failed} with problems; screenshot {shot}")
+    named = ", ".join(str(shot) for shot in shots.values())
+    print(f"checked {len(pages)} pages in Chromium: {failed} with problems; screenshot {named}")
     return 1 if failed else 0
 
 

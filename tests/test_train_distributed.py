@@ -94,6 +94,8 @@ loss = task.loss(ddp(x), target)
 (loss * distributed.loss_scale(len(local), len(rgb), ctx) if ctx.active else loss).backward()
 if ctx.rank == 0:
     torch.save({k: p.grad for k, p in model.named_parameters()}, sys.argv[1])
+distributed.barrier(ctx)
+distributed.shutdown()  # as train.main does: without it gloo's threads can abort the exit ("terminate called")
 """
 
 
