@@ -82,6 +82,7 @@ class Chromium:
             stderr=subprocess.DEVNULL,
         )
         self.events: list[dict] = []
+        self.sliders_dragged = 0  # comparison sliders exercised over every page checked
         self._next_id = 0
         try:
             self.ws = websocket.create_connection(self._devtools_url(), timeout=timeout, suppress_origin=True)
@@ -219,6 +220,7 @@ def exercise_sliders(browser: Chromium, session: str) -> list[int]:
         session=session,
     )["result"]["value"]
     stuck = []
+    browser.sliders_dragged += min(count, MAX_SLIDERS)
     for i in range(min(count, MAX_SLIDERS)):
         shots = []  # the first, at the start position, only lets the scrolled page settle before the two that count
         for value in (50, 0, 100, 50):
@@ -240,11 +242,13 @@ def exercise_sliders(browser: Chromium, session: str) -> list[int]:
 
 def check_reports(
     pages: list[Path], screenshots: dict[Path, Path] | None = None, binary: str = CHROMIUM
-) -> dict[Path, list[str]]:
-    """Problems per page (every page is a key); `screenshots` maps pages to the PNG each is saved as."""
+) -> tuple[dict[Path, list[str]], int]:
+    """(problems per page, every page a key; comparison sliders dragged); `screenshots` maps pages to the
+    PNG each is saved as."""
     screenshots = screenshots or {}
     with Chromium(binary) as browser:
-        return {page: check_page(browser, page, screenshots.get(page)) for page in pages}
+        problems = {page: check_page(browser, page, screenshots.get(page)) for page in pages}
+        return problems, browser.sliders_dragged
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -273,14 +277,17 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--screenshot {stem}: no such page among {[p.stem for p in pages]}")
         shot_pages.append(page)
     shots = {page: page.parent / "check" / f"{page.stem}.png" for page in shot_pages}
-    results = check_reports(pages, shots, args.chromium)
+    results, dragged = check_reports(pages, shots, args.chromium)
     failed = 0
     for page, problems in results.items():
         for problem in problems:
             print(f"{page}: {problem}")
         failed += bool(problems)
     named = ", ".join(str(shot) for shot in shots.values())
-    print(f"checked {len(pages)} pages in Chromium: {failed} with problems; screenshot {named}")
+    print(
+        f"checked {len(pages)} pages in Chromium: {failed} with problems; {dragged} comparison sliders dragged; "
+        f"screenshot {named}"
+    )
     return 1 if failed else 0
 
 

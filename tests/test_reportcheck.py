@@ -73,6 +73,6 @@ def test_comparison_sliders_are_dragged_and_must_change_the_photo(reports, capsy
     (reports / "15_stuck.html").write_text(clean.replace("</main>", widget.replace(ON_INPUT, "") + "</main>"))
     assert main([str(reports)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-1].startswith("checked 2 pages in Chromium: 1 with problems")
+    assert lines[-1].startswith("checked 2 pages in Chromium: 1 with problems; 4 comparison sliders dragged")
     stuck = [line for line in lines if "does not change the photo" in line]
     assert len(stuck) == 2 and all(line.startswith(str(reports / "15_stuck.html")) for line in stuck)
