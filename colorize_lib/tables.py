@@ -54,21 +54,16 @@ def number(value, column: str) -> str:
 
 def readable(table: pd.DataFrame) -> pd.DataFrame:
     """The table as strings, one column per shown column: intervals and seed spreads joined to their means."""
-    shown, used = {}, set()
-    for column in table.columns:
-        if column in used:
-            continue
-        lo, hi = (column + INTERVAL[0], column + INTERVAL[1])
-        base = column[: -len(SPREAD[0])] if column.endswith(SPREAD[0]) else None
+    shown = {}
+    for column in _sources(table):
+        lo, hi = column + INTERVAL[0], column + INTERVAL[1]
+        base = column.removesuffix(SPREAD[0])
         if lo in table and hi in table:
-            shown[f"{column} [lo, hi]"] = [
-                _with_interval(m, a, b, column) for m, a, b in zip(table[column], table[lo], table[hi])
-            ]
-            used |= {lo, hi}
-        elif base is not None and base + SPREAD[1] in table:
-            std = base + SPREAD[1]
-            shown[f"{column} ± std"] = [_with_spread(m, s, base) for m, s in zip(table[column], table[std])]
-            used.add(std)
+            cells = zip(table[column], table[lo], table[hi])
+            shown[f"{column} [lo, hi]"] = [_with_interval(m, a, b, column) for m, a, b in cells]
+        elif column.endswith(SPREAD[0]) and base + SPREAD[1] in table:
+            spread = zip(table[column], table[base + SPREAD[1]])
+            shown[f"{column} ± std"] = [_with_spread(m, sd, base) for m, sd in spread]
         else:
             shown[column] = [number(v, column) for v in table[column]]
     return pd.DataFrame(shown)
@@ -81,10 +76,29 @@ def show(table: pd.DataFrame):
     page, gray = readable(table), _gray_rows(table)
     styler = page.style.hide(axis="index").set_table_styles(STYLES).set_table_attributes('class="results"')
     styler = styler.apply(lambda row: [GRAY_STYLE if gray[row.name] else ""] * len(row), axis=1)
+    # Words read from the left, numbers line up on the right (the Jupyter theme right-aligns every cell).
+    words = [shown for shown, source in zip(page.columns, _sources(table)) if not _numeric(table[source])]
+    styler = styler.set_properties(subset=words, **{"text-align": "left"})
+    styler = styler.set_properties(subset=[c for c in page.columns if c not in words], **{"text-align": "right"})
     paper = [c for c in page.columns if c.startswith("paper")]
     if paper:
         styler = styler.set_properties(subset=paper, **{"color": "#1f4e9c"})
     return styler
+
+
+def _sources(table: pd.DataFrame) -> list[str]:
+    """The table column each shown column comes from: all but the bounds and spreads joined to a mean."""
+    joined = set()
+    for column in table.columns:
+        if column + INTERVAL[0] in table and column + INTERVAL[1] in table:
+            joined |= {column + INTERVAL[0], column + INTERVAL[1]}
+        elif column.endswith(SPREAD[0]) and column.removesuffix(SPREAD[0]) + SPREAD[1] in table:
+            joined.add(column.removesuffix(SPREAD[0]) + SPREAD[1])
+    return [c for c in table.columns if c not in joined]
+
+
+def _numeric(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
 def _gray_rows(table: pd.DataFrame) -> list[bool]:
