@@ -8,6 +8,7 @@ with COLORIZE_CPU_BF16=0 (the float32 runs live in their own checkpoint folders,
     COLORIZE_CPU_BF16=0 make REPORTS=/tmp/fp32 PROFILE=cpu \\
         /tmp/fp32/notebooks/{02_baseline_cnn,03_unet_rgb,04_unet_lab,05_classification}.ipynb
     python bench/precision_tables.py reports /tmp/fp32
+    python bench/precision_tables.py A B --models unet_lab       # folders that ran notebook 04 only
 
 Prints one line per Table 1 model: each precision's mean PSNR over seeds and photos, and bf16 - float32
 with its interval and p-value. A difference whose interval excludes 0 and exceeds the models' gaps in
@@ -53,8 +54,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("fast", type=Path, help="reports folder of the bf16 study")
     parser.add_argument("exact", type=Path, help="reports folder of the float32 study (COLORIZE_CPU_BF16=0)")
+    parser.add_argument("--models", nargs="+", choices=TABLE1, default=TABLE1, help="the models both folders hold")
     args = parser.parse_args()
-    for model in TABLE1:
+    for model in args.models:
         print(compare(args.fast, args.exact, model))
 
 
