@@ -8,8 +8,8 @@ its `history.csv`; a run not started yet takes the reference figure for its shap
 CPU, bench/RESULTS.md), scaled by how fast the measured runs of the same model -- else of any model --
 were against their own reference figures. So from the first trained epoch of notebook 02 on, the
 estimate runs at this machine's measured speed (a GPU, a busy CPU, bf16 or not).
-The overhead of a notebook is what it took beyond its training the last time it ran from scratch under
-the same profile and data (reports/.timings.json), else OVERHEAD_S.
+The overhead of a notebook is what it took beyond the training it did, the last time it ran to its end
+(not resumed partway) under the same profile and data (reports/.timings.json), else OVERHEAD_S.
 """
 
 import json

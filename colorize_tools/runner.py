@@ -125,7 +125,8 @@ def run_notebook(
     started = time.monotonic()
     seen: list[str] = []
     log_path.unlink(missing_ok=True)
-    progress = out.with_name(out.name + ".progress")
+    # Absolute: the kernel runs in notebooks/, and REPORTS (default `reports`) may be relative.
+    progress = out.with_name(out.name + ".progress").resolve()
     with (
         open(log_path, "a", encoding="utf-8") as log,
         _papermill_log(log),

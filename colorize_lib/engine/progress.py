@@ -79,7 +79,11 @@ def default_stream():
     if not path:
         return sys.stderr
     if path not in _progress_files:
-        _progress_files[path] = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 (kept open)
+        try:
+            _progress_files[path] = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 (kept open)
+        except OSError as e:  # progress must never stop a training: say where it goes instead
+            print(f"progress file {path} cannot be opened ({e.strerror}); progress goes to stderr", file=sys.stderr)
+            _progress_files[path] = sys.stderr
     return _progress_files[path]
 
 
