@@ -13,6 +13,7 @@ normalising its half batch with its own mean and variance), and the runs would d
 Outside torchrun everything here is a no-op, so `fit` has one code path.
 """
 
+import gc
 import os
 from dataclasses import dataclass
 
@@ -117,8 +118,13 @@ def barrier(ctx: Context) -> None:
 
 
 def shutdown() -> None:
+    """Destroy the process group while the interpreter is alive; call it once the DDP wrappers are gone.
+    A group still referenced (a live wrapper holds it) outlives this call, and gloo's worker thread may
+    then free its last work during interpreter exit, which aborts the process ("terminate called without
+    an active exception") after a successful run. The collection frees wrappers kept in reference cycles."""
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+        gc.collect()
 
 
 class GlobalBatchNorm2d(nn.BatchNorm2d):
