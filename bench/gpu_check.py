@@ -13,7 +13,10 @@ the meta-device estimate of bench/memory_budget.py. Then:
 - projection of the whole paper profile: every distinct run of `config.study_configs("paper")` once
   (5,882 training images x epochs at the training rate, plus 1,037 test images evaluated every
   epoch and once more for the tables at the evaluation rate), plus the rehearsal's per-notebook
-  overhead (data, figures, reports) measured above.
+  overhead (data, figures, reports) measured above;
+- the same projection for the authors' notebook setting (`PROFILE=authors DATA=stl10`: STL-10's 5,000
+  training and 8,000 test photos at 96², batch 32), from its four models measured at their own shapes
+  (its classifier ablation's b = 5 and 15 at b = 10's rate, which over-counts little at 96²).
 
     python bench/gpu_check.py                          # on the GPU, paper profile, bundled photos
     python bench/gpu_check.py --device cpu --tiny      # smoke-sized models on CPU: checks the script runs
@@ -39,7 +42,12 @@ from colorize_lib.engine.inference import colorize, eval_batch_size  # noqa: E40
 from colorize_lib.engine.precision import autocast, memory_format, precision  # noqa: E402
 from colorize_lib.engine.runtime import describe_device, setup  # noqa: E402
 from colorize_lib.engine.train import build, fit  # noqa: E402
-from colorize_lib.reference import PAPER_TEST_IMAGES, PAPER_TRAIN_IMAGES  # noqa: E402
+from colorize_lib.reference import (  # noqa: E402
+    PAPER_TEST_IMAGES,
+    PAPER_TRAIN_IMAGES,
+    STL10_TEST_IMAGES,
+    STL10_TRAIN_IMAGES,
+)
 
 # Dense (no sparsity) bf16 tensor-core peaks in FLOP/s, from NVIDIA's data sheets; first match wins.
 BF16_PEAK = {
@@ -61,6 +69,12 @@ CHECKS = (
     ("unet_classif", 5),
     ("unet_classif", 15),
 )
+AUTHORS_CHECKS = (("baseline", None), ("unet_rgb", None), ("unet_lab", None), ("unet_classif", 10))
+# Photos each profile's projection counts (train, test): the paper's set, STL-10 for the authors' setting.
+PROJECTED = {
+    "paper": ("paper", PAPER_TRAIN_IMAGES, PAPER_TEST_IMAGES),
+    "authors": ("stl10", STL10_TRAIN_IMAGES, STL10_TEST_IMAGES),
+}
 
 
 def bf16_peak(device: torch.device) -> tuple[str, float | None]:
@@ -83,18 +97,20 @@ def photos(config, cache: dict) -> ImageSet:
     return cache[key]
 
 
-def check_model(model: str, bin_size: int | None, args, device: torch.device, root: Path, cache: dict) -> dict:
-    base = make_config(model, "smoke" if args.tiny else "paper", bin_size=bin_size)
+def check_model(
+    model: str, bin_size: int | None, args, device: torch.device, root: Path, cache: dict, profile: str = "paper"
+) -> dict:
+    base = make_config(model, "smoke" if args.tiny else profile, bin_size=bin_size)
     config = base.replace(
         epochs=2, samples_per_epoch=max(args.samples, 2 * base.batch_size), test_views=1, device=args.device
     )
-    label = model if bin_size is None else f"{model} b={bin_size}"
+    label = (model if bin_size is None else f"{model} b={bin_size}") + ("" if profile == "paper" else f" ({profile})")
     data = photos(config, cache)
     if device.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
     try:
-        run = fit(config, data, run_dir=root / label.replace(" ", "_"), log=lambda line: None)
+        run = fit(config, data, run_dir=root / label.replace(" ", "_").strip("()"), log=lambda line: None)
         peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else float("nan")
         views = test_views(data.test.to(device), config.resolution, 1)
         views = views.repeat(max(1, -(-args.eval_images // len(views))), 1, 1, 1)[: args.eval_images]
@@ -167,17 +183,21 @@ def rehearsal_times(reports: Path | None) -> dict[str, float]:
     return times
 
 
-def projection(results: list[dict], rehearsal: dict[str, float], tiny: bool) -> tuple[float, list[str]]:
-    """Projected seconds of the whole paper profile, each distinct run once, and one line per run."""
+def projection(
+    results: list[dict], rehearsal: dict[str, float], tiny: bool, profile: str = "paper"
+) -> tuple[float, list[str]]:
+    """Projected seconds of the whole `profile` on its data (PROJECTED), each distinct run once, and one
+    line per run. A run's epoch is its crops per epoch, or one pass over the training photos."""
+    data, train_images, test_images = PROJECTED[profile]
     rates = {(r["model"], r["bin_size"]): r for r in results if "error" not in r}
     total, lines = 0.0, []
-    for c in study_configs("paper"):
-        r = rates.get((c.model, c.bin_size))
+    for c in study_configs(profile, data):
+        r = rates.get((c.model, c.bin_size)) or (rates.get((c.model, 10)) if profile != "paper" else None)
         if r is None:
             lines.append(f"  {c.name:22s} no measurement (its check failed)")
             continue
-        train = PAPER_TRAIN_IMAGES * c.epochs / r["train_rate"]
-        evaluation = PAPER_TEST_IMAGES * (c.epochs + 1) / r["eval_rate"]
+        train = (c.samples_per_epoch or train_images) * c.epochs / r["train_rate"]
+        evaluation = test_images * (c.epochs + 1) / r["eval_rate"]
         total += train + evaluation
         lines.append(
             f"  {c.name:22s} {c.epochs:3d} epochs: train {train / 60:7.1f} min + evaluation {evaluation / 60:6.1f} min"
@@ -209,11 +229,13 @@ def main() -> None:
     cache: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         results = [check_model(m, b, args, device, Path(tmp), cache) for m, b in CHECKS]
+        authors = [check_model(m, b, args, device, Path(tmp), cache, "authors") for m, b in AUTHORS_CHECKS]
     lab = make_config("unet_lab", "smoke" if args.tiny else "paper", device=args.device)
     flops, det_s = step_time(lab, device, cache, args.steps, deterministic=True)
     _, fast_s = step_time(lab, device, cache, args.steps, deterministic=False)
     rehearsal = rehearsal_times(args.rehearsal_reports)
     total, lines = projection(results, rehearsal, args.tiny)
+    authors_total, authors_lines = projection(authors, {}, args.tiny, "authors")
 
     print("\n== summary")
     if args.rehearsal_status is not None:
@@ -222,7 +244,7 @@ def main() -> None:
     for name, seconds in rehearsal.items():
         print(f"  {name:22s} {seconds:7.1f} s")
     print("per model (training at the profile's batch, bf16 on CUDA):")
-    for r in results:
+    for r in results + authors:
         if "error" in r:
             print(f"  {r['label']:16s} FAILED: {r['error']}")
             continue
@@ -248,6 +270,12 @@ def main() -> None:
     print("projected paper profile (each distinct run once, evaluation included):")
     print("\n".join(lines))
     print(f"projected wall time of the whole paper profile: {total / 3600:.2f} h on {card}")
+    print("projected authors' notebook setting, PROFILE=authors DATA=stl10 (each distinct run once):")
+    print("\n".join(authors_lines))
+    print(
+        f"projected wall time of PROFILE=authors DATA=stl10: {authors_total / 3600:.2f} h on {card} "
+        "(plus the notebooks' fixed cost, about the rehearsal's, and STL-10's 2.6 GB download)"
+    )
 
 
 if __name__ == "__main__":

@@ -29,3 +29,9 @@ PAPER_ALPHA_PSNR = {0.0: 22.85, 0.3: None, 0.5: 22.94, 0.7: 22.92, 1.0: 22.89}
 
 # Figure 3: validation weighted CE of the classifier settles near this value after ~8 epochs.
 PAPER_CLASSIF_VAL_CE = 3.35
+
+# The authors' published notebook (CNN_U_net_W.ipynb, FACTS §8): parameters of its two models, counted from
+# its layer lists (the paper gives 4.3M and 4.5M).
+AUTHORS_NOTEBOOK_PARAMS = {"baseline": 4.34e6, "unet_rgb": 25.8e6}
+# STL-10's labelled splits (the notebook trains on `train`, reports on `test`); 96x96 photos.
+STL10_TRAIN_IMAGES, STL10_TEST_IMAGES = 5000, 8000

@@ -376,3 +376,30 @@ def test_budget_claims_name_arms_the_experiment_trains():
     from colorize_lib.engine.experiments import BUDGET_ARMS
 
     assert {c.params["arm"] for c in BUDGET_CLAIMS} <= set(BUDGET_ARMS)
+
+
+@pytest.mark.parametrize(
+    "run, testable",
+    [
+        (dict(profile="authors", data="stl10"), True),
+        (dict(profile="authors", data="stl10:/tmp/stand-in"), False),  # a stand-in is not STL-10's test set
+        (dict(profile="paper", data="stl10"), False),
+        (dict(profile="authors", data="bundled"), False),
+        (dict(profile="paper", data="paper"), False),
+    ],
+)
+def test_the_notebooks_stl10_figure_is_testable_only_with_its_recipe_on_stl10(run, testable):
+    t = _table(0.0)
+    t["psnr"] = t["psnr"] - np.repeat(_BASE, 2) + 22.9  # each view: 22.9 dB plus noise
+    out = judge(models={"unet_rgb": t}, resolutions={"unet_rgb": 96}, **run).loc["unet_rgb_notebook_stl10"]
+    if testable:
+        assert out["verdict"] == HELD
+    else:
+        assert out["verdict"] == NOT_TESTABLE
+        assert "PROFILE=authors DATA=stl10" in out["why"] and "STL-10" in out["why"]
+    paper_figure = judge(models={"unet_rgb": t}, resolutions={"unet_rgb": 96}, **run).loc["unet_rgb_22p9", "verdict"]
+    assert paper_figure == (HELD if run == PAPER_RUN else NOT_TESTABLE)  # the paper's claims keep their own needs
+    far = _table(0.0)
+    far["psnr"] = far["psnr"] - np.repeat(_BASE, 2) + 19.0
+    verdict = judge(models={"unet_rgb": far}, resolutions={"unet_rgb": 96}, **run).loc["unet_rgb_notebook_stl10"]
+    assert verdict["verdict"] == (NOT_HELD if testable else NOT_TESTABLE)

@@ -49,6 +49,8 @@ def test_save_load_round_trip(tmp_path):
         (dict(batch_size=True), "'batch_size' must be int"),
         (dict(profile="gpu"), "'profile'"),
         (dict(device="tpu"), "'device'"),
+        (dict(levels=7), "'levels' = 7 is invalid: expected 0 .the model's own., or 2 to 6"),
+        (dict(levels=6, resolution=48), "'resolution' = 48 is invalid: expected a multiple of 32"),
     ],
 )
 def test_bad_parameters_name_themselves(override, message):
@@ -109,7 +111,14 @@ def test_notebook_ablation_defaults_are_the_configs():
     assert tuple(eval(alphas)) == ALPHAS and tuple(eval(bins)) == BIN_SIZES
 
 
-@pytest.mark.parametrize("profile", ["paper", "cpu"])
+def test_levels_belong_to_the_unets_and_leave_existing_identities_alone():
+    with pytest.raises(ValueError, match="'levels' = 5 .*the baseline has no levels setting"):
+        make_config("baseline", "smoke", levels=5)
+    assert "levels" not in make_config("unet_rgb", "paper").identity()
+    assert make_config("unet_rgb", "authors").identity()["levels"] == 5
+
+
+@pytest.mark.parametrize("profile", ["paper", "cpu", "authors"])
 def test_stated_budget_arm_is_exactly_the_papers_240_steps(profile):
     from colorize_lib.data.crops import CropSampler
     from colorize_lib.engine.experiments import budget_configs

@@ -15,4 +15,5 @@ def test_gpu_check_runs_on_cpu_and_prints_its_summary(gpu_check_run):
         assert f"  {label} " in out, label
     assert "estimate" in out and "determinism costs" in out
     assert "projected wall time of the whole paper profile" in out
+    assert "projected wall time of PROFILE=authors DATA=stl10" in out and "  unet_rgb (authors) " in out
     assert "== colorize speed" in out and "photos/s" in out.split("== colorize speed", 1)[1]

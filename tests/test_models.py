@@ -45,3 +45,18 @@ def test_classifier_head_follows_bin_count():
     model = get_model("unet_classif", width=4, n_bins=324)
     assert model.logits(torch.rand(1, 1, 32, 32)).shape[1] == 324
     assert list(model.state_dict())[-2:] == ["out.weight", "out.bias"]  # checkpoints keep their keys
+
+
+@pytest.mark.parametrize("experiment", ["baseline", "unet_rgb"])
+def test_the_authors_profile_builds_the_published_notebooks_models(experiment):
+    # CNN_U_net_W.ipynb (FACTS §8): a 4.34M baseline and a 25.8M U-Net with five resolutions (96 down to 6).
+    from colorize_lib.engine.experiments import make_config
+    from colorize_lib.reference import AUTHORS_NOTEBOOK_PARAMS
+
+    config = make_config(experiment, "authors", "stl10")
+    model = get_model(config.model, width=config.width, **({"levels": config.levels} if config.levels else {}))
+    n = count_parameters(model)
+    assert abs(n - AUTHORS_NOTEBOOK_PARAMS[experiment]) / AUTHORS_NOTEBOOK_PARAMS[experiment] < 0.05, n
+    if experiment == "unet_rgb":
+        assert len(model.downs) == 4  # 96 -> 48 -> 24 -> 12 -> 6, as the notebook's encoder
+        assert n > 5 * model_entry("unet_rgb").paper_params  # not the paper's 4.5M

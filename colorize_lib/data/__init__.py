@@ -7,8 +7,9 @@ straddle train and test); `cache` stores the result once per (source, size); thi
 `crops` turns it into training crops and evaluation views on the training device.
 
 Sources: `bundled` — the colour photographs that scikit-image ships (offline default); `paper` — the
-authors' published train/test images, fetched with git; `folder:PATH` — every image under PATH;
-`pexels` — photos collected with the authors' Pexels method.
+authors' published train/test images, fetched with git; `stl10` — STL-10's train/test photos (96x96),
+downloaded with torchvision (`stl10:PATH`: a copy already on disk); `folder:PATH` — every image under
+PATH; `pexels` — photos collected with the authors' Pexels method.
 """
 
 import dataclasses
@@ -27,11 +28,12 @@ def load_image_set(
     upscale_small: bool = False,
     val_fraction: float = 0.0,
 ) -> ImageSet:
-    """Load a data source ('bundled', 'paper', 'pexels' or 'folder:PATH') as square uint8 photos of side
-    `image_size`, every file validated, split by photo group (or the source's own split), cached on disk
-    under `paths.CACHE_DIR`. Files left out are listed in `ImageSet.skipped` with the reason; photos
-    smaller than `image_size` are among them unless `upscale_small`. `val_fraction` > 0 carves a
-    validation split of groups from the training side where it has enough groups (`split.validation_groups`)."""
+    """Load a data source ('bundled', 'paper', 'stl10', 'stl10:PATH', 'pexels' or 'folder:PATH') as
+    square uint8 photos of side `image_size`, every file validated, split by photo group (or the source's
+    own split), cached on disk under `paths.CACHE_DIR`. Files left out are listed in `ImageSet.skipped`
+    with the reason; photos smaller than `image_size` are among them unless `upscale_small`. `val_fraction`
+    > 0 carves a validation split of groups from the training side where it has enough groups
+    (`split.validation_groups`)."""
     return load_cached(
         resolve_source(source), image_size, seed, test_fraction, upscale_small=upscale_small, val_fraction=val_fraction
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..files import atomic_write_text
 from ..model.models import list_models, model_entry
 
-PROFILE_NAMES = ("smoke", "cpu", "paper", "rehearsal")
+PROFILE_NAMES = ("smoke", "cpu", "paper", "rehearsal", "authors")
 LOSSES = ("mixed", "weighted_ce")
 DECODES = ("argmax", "annealed_mean")
 BIN_SETS = ("full", "in_gamut")
@@ -22,11 +22,14 @@ TARGETS = ("hard", "soft")
 class ExperimentConfig:
     name: str  # a label for people, e.g. "unet_lab" or "alpha_ablation-a0.5"; not part of the run's identity
     model: str  # registry name in colorize_lib.model.models
-    profile: str  # smoke | cpu | paper | rehearsal; a label too (see LABELS)
-    data: str = "bundled"  # data source: bundled | paper | folder:PATH | pexels (see colorize_lib.data.sources)
+    profile: str  # smoke | cpu | paper | rehearsal | authors; a label too (see LABELS)
+    data: str = (
+        "bundled"  # data source: bundled | paper | stl10[:PATH] | folder:PATH | pexels (see colorize_lib.data.sources)
+    )
     resolution: int = 96  # training and test side length in pixels
     image_size: int = 512  # side of the cached square photos that crops are taken from
     width: int = 64  # base channel count of the model
+    levels: int = 0  # U-Net resolutions (0 = the model's own: 4 for U-Net RGB, 5 for LAB and the classifier)
     epochs: int = 20
     batch_size: int = 512
     lr: float = 1e-4  # Adam
@@ -91,6 +94,19 @@ class ExperimentConfig:
         )
         _check(self.image_size >= self.resolution, "image_size", self.image_size, f">= resolution ({self.resolution})")
         _check(self.width >= 1, "width", self.width, "a positive channel count")
+        _check(
+            self.levels == 0 or (self.model != "baseline" and 2 <= self.levels <= 6),
+            "levels",
+            self.levels,
+            "0 (the model's own), or 2 to 6 for a U-Net (the baseline has no levels setting)",
+        )
+        halvings = max(self.levels - 1, 0)
+        _check(
+            self.resolution % 2**halvings == 0,
+            "resolution",
+            self.resolution,
+            f"a multiple of {2**halvings} (a {self.levels}-level U-Net halves it {halvings} times)",
+        )
         _check(self.epochs >= 1, "epochs", self.epochs, ">= 1")
         _check(self.batch_size >= 1, "batch_size", self.batch_size, ">= 1")
         _check(0 < self.lr < 1, "lr", self.lr, "in (0, 1)")
@@ -179,7 +195,7 @@ LABELS = ("name", "profile")
 RESUMABLE = ("device", "compile")
 # Settings added after runs were made: at their defaults they are left out of the identity, so a run
 # folder (keyed by its hash) made before they existed is still found; any other value is part of it.
-ADDED_LATER = ("bins", "targets", "prior_sigma", "soft_neighbours", "soft_sigma", "val_fraction")
+ADDED_LATER = ("bins", "targets", "prior_sigma", "soft_neighbours", "soft_sigma", "val_fraction", "levels")
 
 
 def _default(name: str):

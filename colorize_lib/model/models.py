@@ -166,15 +166,15 @@ def baseline(width: int = 64) -> nn.Module:
 
 
 @register_model("unet_rgb", output="rgb", paper_params=4.5e6)
-def unet_rgb(width: int = 49) -> nn.Module:
-    return UNet(out_channels=3, width=width, levels=4, head="sigmoid")
+def unet_rgb(width: int = 49, levels: int = 4) -> nn.Module:
+    return UNet(out_channels=3, width=width, levels=levels, head="sigmoid")
 
 
 @register_model("unet_lab", output="ab", paper_params=20.5e6)
-def unet_lab(width: int = 52) -> nn.Module:
-    return UNet(out_channels=2, width=width, levels=5, head="tanh")
+def unet_lab(width: int = 52, levels: int = 5) -> nn.Module:
+    return UNet(out_channels=2, width=width, levels=levels, head="tanh")
 
 
 @register_model("unet_classif", output="bins", paper_params=20.5e6)
-def unet_classif(width: int = 52, n_bins: int = ABGrid(10).n_bins) -> nn.Module:
-    return UNetClassifier(n_bins=n_bins, width=width, levels=5)
+def unet_classif(width: int = 52, n_bins: int = ABGrid(10).n_bins, levels: int = 5) -> nn.Module:
+    return UNetClassifier(n_bins=n_bins, width=width, levels=levels)

@@ -48,6 +48,8 @@ class Task:
 
     def model_kwargs(self) -> dict:
         kwargs = {"width": self.config.width}
+        if self.config.levels:
+            kwargs["levels"] = self.config.levels
         if self.kind == "bins":
             kwargs["n_bins"] = self.grid.n_bins
         return kwargs
