@@ -1,5 +1,6 @@
 # The colorization study, end to end.
-#   make reproduce [PROFILE=smoke|cpu|paper|rehearsal] [DATA=bundled|paper|folder:PATH|pexels] [ENV=venv|system]
+#   make reproduce [PROFILE=smoke|cpu|paper|rehearsal|authors] [DATA=bundled|paper|stl10|stl10:PATH|folder:PATH|pexels]
+#                  [ENV=venv|system]
 #                  [SEED=N] [TEST_FRACTION=0.45]
 #   make test
 SHELL := /bin/bash
@@ -90,7 +91,9 @@ export COLORIZE_REPORTS_DIR := $(abspath $(REPORTS))
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
-	@echo "  variables: PROFILE=$(PROFILE) (smoke|cpu|paper|rehearsal)  DATA=$(DATA) (bundled|paper|folder:PATH|pexels)  SEED=$(SEED)"
+	@echo "  variables: PROFILE=$(PROFILE) (smoke|cpu|paper|rehearsal|authors)  SEED=$(SEED)"
+	@echo "             DATA=$(DATA) (bundled|paper|stl10|stl10:PATH|folder:PATH|pexels)"
+	@echo "             (authors: the published notebook's recipe, for DATA=stl10; README 'The authors' notebook setting')"
 	@echo "             TEST_FRACTION=$(or $(TEST_FRACTION),(the profile's)) (share of photo groups held out for test)"
 	@echo "             ENV=$(ENV) (venv|system)  LOCK=$(LOCK) (auto|none|FILE)  REPORTS=$(REPORTS)"
 	@echo "             PYTHON=... (default: first of $(PYTHON_CANDIDATES) that runs; python3 with ENV=system)"

@@ -22,14 +22,14 @@ from .data import load_images
 from .data.cache import ImageSet
 from .data.crops import test_views
 from .engine.config import ExperimentConfig
-from .engine.experiments import budget_configs, make_config, training_seeds
+from .engine.experiments import authors_arm_configs, budget_configs, make_config, training_seeds
 from .engine.precision import describe as describe_precision
 from .engine.runtime import describe_device, pick_device, setup
-from .engine.train import Run, fit
+from .engine.train import Run, finished_run_dir, fit, load_run
 from .model.metrics import gray_prediction
 from .model.quantize import ABGrid
 from .plots import image_grid, plot_curves, plot_forest, plot_psnr_histogram, plot_temperature_sweep, save_figure
-from .reference import PAPER_ALPHA_PSNR, PAPER_CLASSIF_VAL_CE, PAPER_N_BINS, PAPER_PSNR, PAPER_STEPS
+from .reference import AUTHORS_ARM, PAPER_ALPHA_PSNR, PAPER_CLASSIF_VAL_CE, PAPER_N_BINS, PAPER_PSNR, PAPER_STEPS
 from .reports import save_config, save_experiment, save_table, write_run_info
 from .scoring import claims as paper_claims
 from .scoring.evaluate import (
@@ -347,14 +347,29 @@ class Budget:
 
 def training_budget(notebook: str, profile: str, data: str, images: ImageSet, **overrides) -> Budget:
     """Table 1's 96² models under each arm of `config.BUDGET_ARMS` (the stated 240 steps, a longer
-    budget, the published lr): trained or reloaded, scored, saved as `<notebook>` and its history."""
+    budget, the published lr): trained or reloaded, scored, saved as `<notebook>` and its history. The
+    authors' arm (`experiments.AUTHORS_ARM`) joins, scored on STL-10's test photos, where its runs exist."""
     rows, histories, per_image = [], {}, {}
     for arm, config in budget_configs(profile, data, **overrides):
         run = fit(config, images)
         scores = per_image[config.model, arm] = evaluate(run, images)
-        rows.append(budget_row(run, scores, arm))
+        rows.append(dict(budget_row(run, scores, arm), data=data))
         histories[f"{config.model}, {arm}"] = run.history
         save_config(config)
+    authors = [(c, finished_run_dir(c)) for c in authors_arm_configs(overrides.get("seed", 0))]
+    for config, run_dir in authors:
+        if run_dir is None:
+            continue
+        run = load_run(run_dir, overrides.get("device", "auto"))
+        scores = per_image[config.model, AUTHORS_ARM] = evaluate(run, load_images(run.config))
+        rows.append(dict(budget_row(run, scores, AUTHORS_ARM), data=run.config.data))
+        histories[f"{config.model}, {AUTHORS_ARM}"] = run.history
+    missing = [c.name for c, run_dir in authors if run_dir is None]
+    if missing:
+        print(
+            f"{AUTHORS_ARM}: no finished run of {', '.join(missing)}; `make reproduce PROFILE=authors DATA=stl10` "
+            "trains them (GPU work, README 'The authors' notebook setting'), and this section reads them."
+        )
     table = pd.DataFrame(rows)
     save_table(table, notebook)
     save_table(pd.concat([h.assign(run=name) for name, h in histories.items()]), f"{notebook}_history")

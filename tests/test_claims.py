@@ -354,12 +354,24 @@ def test_budget_verdicts_cover_held_not_held_and_missing_runs():
         ("unet_rgb", "stated (paper)"): _photos(20.5 + np.linspace(-0.5, 0.5, 8)),  # wholly outside 13.5 ± 1
     }
     v = budget_verdicts(tables, "paper", "paper")["verdict"].tolist()
-    assert v == [HELD, NOT_HELD, NOT_TESTABLE]
+    assert v == [HELD, NOT_HELD, NOT_TESTABLE, NOT_TESTABLE]
+    assert "make reproduce PROFILE=authors DATA=stl10" in budget_verdicts(tables, "paper", "paper")["why"].iloc[3]
     tables[("unet_rgb", "long")] = _photos(24.0 + np.linspace(-0.5, 0.5, 8))
     assert budget_verdicts(tables, "paper", "paper")["verdict"].iloc[2] == HELD
-    out = budget_verdicts(tables, "bundled", "cpu")
+    out = budget_verdicts(tables, "bundled", "cpu").iloc[:3]
     assert (out["verdict"] == NOT_TESTABLE).all() and out["why"].str.contains("PROFILE=paper DATA=paper").all()
     assert out["ours"].iloc[2] != "—"  # shown beside the paper's figure all the same
+
+
+@pytest.mark.parametrize("run", [("bundled", "cpu"), ("paper", "paper"), ("stl10", "authors")])
+def test_the_authors_arm_is_judged_wherever_its_stl10_runs_exist(run):
+    # The arm is the notebook's recipe on STL-10 by construction, whichever notebook profile reads it.
+    from colorize_lib.reference import AUTHORS_ARM
+
+    near = {("unet_rgb", AUTHORS_ARM): _photos(22.9 + np.linspace(-0.3, 0.3, 8))}
+    assert budget_verdicts(near, *run).loc["budget_notebook_stl10", "verdict"] == HELD
+    far = {("unet_rgb", AUTHORS_ARM): _photos(19.0 + np.linspace(-0.3, 0.3, 8))}
+    assert budget_verdicts(far, *run).loc["budget_notebook_stl10", "verdict"] == NOT_HELD
 
 
 def test_the_appendix_figure_is_judged_pooled():
@@ -372,10 +384,11 @@ def test_the_appendix_figure_is_judged_pooled():
     assert out.loc["unet_rgb_13p5", "ours"].startswith("23.00")
 
 
-def test_budget_claims_name_arms_the_experiment_trains():
+def test_budget_claims_name_arms_the_experiment_trains_or_reads():
     from colorize_lib.engine.experiments import BUDGET_ARMS
+    from colorize_lib.reference import AUTHORS_ARM
 
-    assert {c.params["arm"] for c in BUDGET_CLAIMS} <= set(BUDGET_ARMS)
+    assert {c.params["arm"] for c in BUDGET_CLAIMS} <= set(BUDGET_ARMS) | {AUTHORS_ARM}
 
 
 @pytest.mark.parametrize(

@@ -48,3 +48,29 @@ def test_a_table1_notebook_saves_every_seed_and_the_gray_row():
     saved = pd.read_csv(TABLES_DIR / "test_baseline_per_image.csv")
     assert sorted(saved["seed"].unique()) == [0, 1] and set(per_image["seed"]) == {0}
     assert {"group", "psnr", "gray_psnr"} <= set(saved.columns)
+
+
+@pytest.mark.slow  # trains the smoke budget arms and one stand-in run of the authors' arm
+def test_the_budget_reads_the_authors_arm_from_its_own_data_when_it_was_trained(tmp_path, monkeypatch, capsys):
+    # The real arm is the authors profile on STL-10 (hours of GPU); its plumbing is the same for a smoke
+    # U-Net RGB on the STL-10 stand-in: found by its finished run folder, scored on its own test photos.
+    from stl10_standin import standin_from_bundled
+
+    from colorize_lib.engine.experiments import make_config
+    from colorize_lib.engine.train import fit
+    from colorize_lib.reference import AUTHORS_ARM
+
+    standin = f"stl10:{standin_from_bundled(tmp_path / 'stl10')}"
+    arm = make_config("unet_rgb", "smoke", standin, epochs=1)
+    monkeypatch.setattr(study, "authors_arm_configs", lambda seed=0: [arm])
+    _, images = study.ablation("alpha_ablation", [0.7], "smoke", "bundled", epochs=1)
+
+    before = study.training_budget("test_budget", "smoke", "bundled", images)
+    assert AUTHORS_ARM not in set(before.table["arm"]) and "make reproduce PROFILE=authors" in capsys.readouterr().out
+    fit(arm)
+    after = study.training_budget("test_budget", "smoke", "bundled", images)
+    row = after.table.set_index("arm").loc[AUTHORS_ARM]
+    assert row["data"] == standin and row["experiment"] == "unet_rgb"
+    scores = after.per_image["unet_rgb", AUTHORS_ARM]
+    assert len(scores) == 10 and scores["image"].str.startswith("test/").all()  # the stand-in's 10 test photos
+    assert set(after.table.loc[after.table["arm"] != AUTHORS_ARM, "data"]) == {"bundled"}

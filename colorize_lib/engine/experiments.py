@@ -154,6 +154,17 @@ BUDGET_ARMS = {  # arm -> (lr, which epochs)
 }
 
 
+# A fourth arm (reference.AUTHORS_ARM), read and never trained by notebook 06: the published notebook's own
+# runs of the two models (PROFILE=authors on STL-10, the recipe behind the appendix's 22.9 dB), when `make
+# reproduce PROFILE=authors DATA=stl10` has trained them; scored on STL-10's test photos, so it is a level,
+# not a paired difference.
+
+
+def authors_arm_configs(seed: int = 0, device: str = "auto") -> list[ExperimentConfig]:
+    """The configs of the authors' arm: baseline and U-Net RGB of the authors profile on STL-10."""
+    return [make_config(model, "authors", "stl10", seed=seed, device=device) for model in ("baseline", "unet_rgb")]
+
+
 def budget_configs(profile: str, data: str = "bundled", **overrides) -> list[tuple[str, ExperimentConfig]]:
     """(arm, config) for the baseline and U-Net RGB under each arm of the training-budget experiment."""
     samples, stated, long = BUDGET[profile]

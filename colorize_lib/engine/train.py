@@ -209,6 +209,15 @@ def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, ctx, device, n
     return Run(config, model, task, pd.DataFrame(history), run_dir, device, selected_by, int(chosen["epoch"]), numerics)
 
 
+def finished_run_dir(config: ExperimentConfig) -> Path | None:
+    """The folder of a finished run of `config` in either precision (bf16 first, as a GPU trains), or None."""
+    for numerics in (BF16, FLOAT32):
+        run_dir = run_dir_for(config, numerics=numerics)
+        if (run_dir / SELECTED).is_file():
+            return run_dir
+    return None
+
+
 def load_run(config_or_dir: ExperimentConfig | Path, device: str = "auto") -> Run:
     """A finished run, nothing trained: its selected checkpoint, loaded weights-only, with its model and
     task (class weights too) rebuilt from the config saved in it. Give the config (its folder is
