@@ -87,7 +87,7 @@ SETTINGS := $(REPORTS)/.settings
 # The notebooks write through colorize_lib.paths, which follows this variable.
 export COLORIZE_REPORTS_DIR := $(abspath $(REPORTS))
 
-.PHONY: help env lint lock wheelhouse install-wheelhouse system-check reproduce test bench clean clean-all lab FORCE
+.PHONY: help env lint lock wheelhouse install-wheelhouse system-check reproduce train test bench clean clean-all lab FORCE
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -96,6 +96,7 @@ help:  ## list the targets
 	@echo "             (authors: the published notebook's recipe, for DATA=stl10; README 'The authors' notebook setting')"
 	@echo "             TEST_FRACTION=$(or $(TEST_FRACTION),(the profile's)) (share of photo groups held out for test)"
 	@echo "             ENV=$(ENV) (venv|system)  LOCK=$(LOCK) (auto|none|FILE)  REPORTS=$(REPORTS)"
+	@echo "             WORKERS=$(WORKERS) (make train: runs at a time, one per GPU)  SHARD=k/K (make train: this machine's share)"
 	@echo "             PYTHON=... (default: first of $(PYTHON_CANDIDATES) that runs; python3 with ENV=system)"
 	@echo "             PYTHON_VERSION=X.Y (make wheelhouse: the Python the wheels are for)"
 	@echo "  make reproduce wall time (bundled data; from bench/RESULTS.md):"
@@ -205,6 +206,14 @@ $(REPORTS)/notebooks/08_summary.ipynb: $(filter-out $(REPORTS)/notebooks/08_summ
 
 $(REPORTS)/index.html: $(HTML) | $(ENV_STAMP)
 	@$(PY) -m colorize_tools.index
+
+# Every distinct run of the study, WORKERS at a time on their own devices, before (or instead of) the notebooks'
+# training: make reproduce then reloads them. SHARD=k/K: this machine's share, for several machines on one
+# checkpoint folder (COLORIZE_DATA_DIR). colorize_tools/train_all.py says how runs are ordered and placed.
+WORKERS ?= 1
+train: | $(ENV_STAMP)  ## train every distinct run of PROFILE/DATA/SEED, WORKERS=N at a time (SHARD=k/K: a share)
+	@$(PY) -m colorize_tools.train_all --profile '$(PROFILE)' --data '$(DATA)' --seed $(SEED) --workers $(WORKERS) \
+	  $(if $(SHARD),--shard $(SHARD)) $(if $(TEST_FRACTION),--test-fraction $(TEST_FRACTION))
 
 colorize: $(ENV_STAMP)  ## colorize photos: make colorize IN=photo-or-folder OUT=folder [EXPERIMENT=unet_lab] [COMPARE=1]
 	@test -n "$(IN)" -a -n "$(OUT)" || { echo "error: make colorize needs IN=photo-or-folder and OUT=folder" >&2; exit 2; }

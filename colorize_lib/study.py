@@ -404,3 +404,11 @@ def budget_verdicts(notebook: str, budget: Budget, profile: str, data: str) -> p
     verdicts = paper_claims.budget_verdicts(budget.per_image, data, profile)
     save_table(verdicts, f"{notebook}_verdicts")
     return verdicts
+
+
+def budget_explanations(notebook: str, budget: Budget, verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Which of the three explanations of the gap between Table 1's U-Net RGB and the appendix the numbers
+    support (`claims.explain_gap`), saved as `<notebook>_explanations` for the summary."""
+    table = paper_claims.explain_gap(budget.per_image, verdicts)
+    save_table(table, f"{notebook}_explanations")
+    return table

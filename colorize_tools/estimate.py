@@ -149,8 +149,13 @@ def clock(seconds: float) -> str:
 
 def about(seconds: float) -> str:
     """'about 14 min left' and the like: rounded, as an estimate should be."""
+    return f"{duration(seconds)} left"
+
+
+def duration(seconds: float) -> str:
+    """'about 14 min', 'under a minute', 'about 1.5 h': an estimated length of time."""
     if seconds < 60:
-        return "under a minute left"
+        return "under a minute"
     if seconds < 100 * 60:
-        return f"about {math.ceil(seconds / 60)} min left"
-    return f"about {seconds / 3600:.1f} h left"
+        return f"about {math.ceil(seconds / 60)} min"
+    return f"about {seconds / 3600:.1f} h"

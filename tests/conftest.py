@@ -41,6 +41,8 @@ reproduce_runs = _scenario("reproduce_runs")  # smoke make reproduce, interrupte
 system_env_runs = _scenario("system_env_runs")  # make reproduce ENV=system, before and after the wheelhouse
 runlock_runs = _scenario("runlock_runs")  # two processes asking for one run
 gpu_check_run = _scenario("gpu_check_run")  # bench/gpu_check.sh's CPU form at smoke sizes
+train_runs = _scenario("train_runs")  # make train WORKERS=2, interrupted, run again, then make reproduce
+shard_runs = _scenario("shard_runs")  # two shards of the smoke study at once on one checkpoint folder
 
 
 @pytest.fixture(scope="session")

@@ -320,3 +320,82 @@ def gpu_check_run(root: Path, env: dict, config) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["bash", "bench/gpu_check.sh", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900
     )
+
+
+# --- `make train`: two workers, Ctrl-C, the rerun, then make reproduce; and two shards at once ------------------
+
+TRAIN_STEP_DELAY_S = 0.5  # smoke runs have 4 steps (8 for the long budget arm): each a few seconds
+
+
+def train_command(root: Path, *args: str) -> list[str]:
+    return [
+        "make",
+        "-C",
+        str(PROJECT_ROOT),
+        "train",
+        "PROFILE=smoke",
+        "WORKERS=2",
+        f"REPORTS={root / 'reports'}",
+        *args,
+    ]
+
+
+@scenario
+def train_runs(root: Path, env: dict, config) -> dict:
+    """`make train WORKERS=2` with slowed steps, SIGINT to make's process group (Ctrl-C) once three runs are
+    done; `make train` again to the end; then `make reproduce`. Returns the three outputs and what the
+    interruption left finished."""
+    from colorize_lib.engine.experiments import study_configs
+
+    slowed = make_env(env, root, COLORIZE_STEP_DELAY_S=str(TRAIN_STEP_DELAY_S))
+    first = subprocess.Popen(
+        train_command(root),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=slowed,
+        start_new_session=True,
+    )
+    try:
+        lines = _read_lines(first)
+        before = [t for _, t in _collect(lines, "· 3/", deadline_s=600)]
+        os.killpg(first.pid, signal.SIGINT)
+        first.wait(timeout=120)  # a bound against hanging, not a speed figure
+        before += [t for _, t in _collect(lines, None, deadline_s=30)]
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    left_running = [p.cmdline() for p in _processes_using(root / "data")]
+    checkpoints = root / "data" / "checkpoints"
+    finished = sorted(p.parent.name for p in checkpoints.glob("*/selected.pt"))
+    second = subprocess.run(train_command(root), capture_output=True, text=True, timeout=900, env=make_env(env, root))
+    reproduce = subprocess.run(make_command(root), capture_output=True, text=True, timeout=900, env=make_env(env, root))
+    return dict(
+        root=root,
+        first=before,
+        first_rc=first.returncode,
+        left_running=left_running,
+        finished=finished,
+        second=second,
+        reproduce=reproduce,
+        runs=len(study_configs("smoke")),
+    )
+
+
+@scenario
+def shard_runs(root: Path, env: dict, config) -> dict:
+    """Two machines on one checkpoint folder: `--shard 1/2` and `--shard 2/2` started together."""
+    cmd = [sys.executable, "-m", "colorize_tools.train_all", "--profile", "smoke", "--workers", "1"]
+    procs = [
+        subprocess.Popen(
+            [*cmd, "--shard", f"{k}/2", "--logs", str(root / f"logs{k}")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=make_env(env, root, OMP_NUM_THREADS="1"),
+            cwd=PROJECT_ROOT,
+        )
+        for k in (1, 2)
+    ]
+    outputs = [p.communicate(timeout=900)[0] for p in procs]
+    return dict(root=root, outputs=outputs, rcs=[p.returncode for p in procs])

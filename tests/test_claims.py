@@ -416,3 +416,23 @@ def test_the_notebooks_stl10_figure_is_testable_only_with_its_recipe_on_stl10(ru
     far["psnr"] = far["psnr"] - np.repeat(_BASE, 2) + 19.0
     verdict = judge(models={"unet_rgb": far}, resolutions={"unet_rgb": 96}, **run).loc["unet_rgb_notebook_stl10"]
     assert verdict["verdict"] == (NOT_HELD if testable else NOT_TESTABLE)
+
+
+def test_the_gap_explanations_read_paired_gains_and_the_authors_arm():
+    from colorize_lib.reference import AUTHORS_ARM
+    from colorize_lib.scoring.claims import NOT_MADE, NOT_SUPPORTED, SUPPORTED, explain_gap
+
+    base = _BASE[:12]  # 12 photos, each its own group
+    tables = {
+        ("unet_rgb", "stated (paper)"): _photos(base),
+        ("unet_rgb", "long"): _photos(base + 3.0 + np.linspace(-0.2, 0.2, 12)),  # a clear gain of 3 dB
+        ("unet_rgb", "published lr 1e-3"): _photos(base + np.linspace(-0.2, 0.2, 12)),  # none
+    }
+    out = explain_gap(tables, budget_verdicts(tables, "bundled", "cpu"))
+    assert out["verdict"].tolist() == [SUPPORTED, NOT_SUPPORTED, NOT_MADE]
+    assert out["ours"].iloc[0].startswith("+3.00 dB") and abs(out["share_of_gap"].iloc[0] - 3.0 / 9.42) < 1e-6
+    assert "PROFILE=authors DATA=stl10" in out["why"].iloc[2] and out["explanation"].iloc[2].startswith("data")
+    few = {key: t.iloc[:3] for key, t in tables.items()}  # the same gain on 3 photos: too few for a verdict
+    assert explain_gap(few, budget_verdicts(few, "bundled", "cpu"))["verdict"].iloc[0] == "inconclusive"
+    tables[("unet_rgb", AUTHORS_ARM)] = _photos(22.9 + np.linspace(-0.3, 0.3, 8))
+    assert explain_gap(tables, budget_verdicts(tables, "bundled", "cpu"))["verdict"].iloc[2] == SUPPORTED

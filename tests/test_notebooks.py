@@ -154,6 +154,9 @@ def test_claims_on_the_bundled_photos_hold_or_fail_nothing(smoke_run):
     assert claims.loc["unet_rgb_13p5", "verdict"] == "not testable"
     budget = pd.read_csv(tables / "06_training_budget_verdicts.csv")
     assert (budget["verdict"] == "not testable").all()
+    explanations = pd.read_csv(tables / "06_training_budget_explanations.csv")
+    assert explanations["verdict"].tolist() == ["inconclusive", "inconclusive", "not made"]  # 2 test photos, no STL-10
+    assert explanations["explanation"].tolist()[:2] == ["step budget", "learning rate"]
     facts = pd.read_csv(tables / "grid_facts.csv")
     assert facts["n_bins"].tolist() == [2704, 676, 324] and "verdict" not in facts
 
@@ -228,6 +231,7 @@ SHOWN_TABLES = {
         "06_alpha_comparisons",
         "06_training_budget",
         "06_training_budget_verdicts",
+        "06_training_budget_explanations",
     ],
     "07_bin_ablation": ["07_bin_ablation", "07_bin_comparisons"],
     "08_summary": ["table1", "table1_comparisons", "claims", "grid_facts", "schedules", "06_alpha_ablation"],

@@ -118,18 +118,25 @@ ALPHAS = (0.0, 0.3, 0.5, 0.7, 1.0)
 BIN_SIZES = (5, 10, 15)
 
 
-def study_configs(profile: str, data: str = "bundled") -> list[ExperimentConfig]:
+def study_configs(profile: str, data: str = "bundled", **overrides) -> list[ExperimentConfig]:
     """Every config the notebooks train, in notebook order, each distinct experiment once (the first
-    notebook asking for it names it): what a projection of the whole study's cost should count."""
+    notebook asking for it names it): what a projection of the whole study's cost should count and what
+    `make train` trains. `overrides` are the notebooks' common parameters (seed, test_fraction, device)."""
+    seed = overrides.pop("seed", 0)
     configs = [
-        make_config(e, profile, data, seed=s)
+        make_config(e, profile, data, **dict(overrides, seed=s))
         for e in ("baseline", "unet_rgb", "unet_lab", "unet_classif")
-        for s in training_seeds(make_config(e, profile, data))
+        for s in training_seeds(make_config(e, profile, data, **dict(overrides, seed=seed)))
     ]
-    configs += [make_config("alpha_ablation", profile, data, alpha=a, name=f"alpha_ablation-a{a:g}") for a in ALPHAS]
-    configs += [make_config("bin_ablation", profile, data, bin_size=b, name=f"bin_ablation-b{b}") for b in BIN_SIZES]
-    configs += [c for _, c in budget_configs(profile, data)]
-    configs += [field_classifier_config(profile, data)]
+    common = dict(overrides, seed=seed)
+    configs += [
+        make_config("alpha_ablation", profile, data, **common, alpha=a, name=f"alpha_ablation-a{a:g}") for a in ALPHAS
+    ]
+    configs += [
+        make_config("bin_ablation", profile, data, **common, bin_size=b, name=f"bin_ablation-b{b}") for b in BIN_SIZES
+    ]
+    configs += [c for _, c in budget_configs(profile, data, **common)]
+    configs += [field_classifier_config(profile, data, **common)]
     distinct: dict[str, ExperimentConfig] = {}
     for c in configs:
         distinct.setdefault(json.dumps(c.identity(), sort_keys=True), c)

@@ -197,7 +197,7 @@ def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, ctx, device, n
         log(_progress_line(config, history[-1], time.perf_counter() - t0))
 
     if trained_as is not None and history[-1]["epoch"] >= config.epochs:
-        log(f"reusing the run trained by {notebook_of(trained_as)} ({trained_as}): {run_dir}")
+        log(f"reusing the run trained by {trained_as}: {run_dir}")
     if ctx.is_main and not (run_dir / SELECTED).exists():  # a run finished before selection existed
         _adopt_final_epoch(run_dir, selected_by)
     distributed.barrier(ctx)  # rank 0 has written selected.pt
@@ -367,7 +367,7 @@ def _resume(
     numerics: str,
 ) -> tuple[list[dict], float, str | None]:
     """Load `last` into model, optimiser, task and RNGs if it exists; return (history, best validation
-    PSNR, the name of the run that wrote it)."""
+    PSNR, who trained it: its notebook or `make train`, with the run's name)."""
     if not last.exists():
         return [], -math.inf, None
     state = load_checkpoint(last, config)
@@ -392,7 +392,13 @@ def _resume(
         task.weights = state["class_weights"]
     if state["epoch"] < config.epochs:
         log(f"resuming {config.name} from {last} after epoch {state['epoch']}/{config.epochs}")
-    return state["history"], state.get("best_val_psnr", -math.inf), state["config"]["name"]
+    # Who trained it, for the reuse message: `make train` says so in its workers' environment.
+    name = state["config"]["name"]
+    return (
+        state["history"],
+        state.get("best_val_psnr", -math.inf),
+        f"{state.get('trained_by') or notebook_of(name)} ({name})",
+    )
 
 
 def _save(
@@ -421,6 +427,7 @@ def _save(
         selected_by=selected_by,
         photos=photos,
         precision=numerics,
+        trained_by=os.environ.get("COLORIZE_TRAINED_BY") or None,
     )
     if task.kind == "bins":
         state["class_weights"] = task.weights

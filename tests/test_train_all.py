@@ -1,0 +1,81 @@
+"""`make train` (colorize_tools.train_all): the plan (shards, order, labels), and end to end on the smoke
+profile: two workers, Ctrl-C and the rerun, `make reproduce` training nothing after it, two shards at once."""
+
+import re
+
+import pandas as pd
+import pytest
+
+from colorize_lib.engine.experiments import study_configs
+from colorize_lib.engine.train import run_dir_for
+from colorize_tools.train_all import Job, makespan, parse_shard, photos_key, plan
+
+STARTED = re.compile(r"^start (\S+) on ", re.M)
+EPOCH_LINE = re.compile(r"epoch \d+/\d+")
+
+
+def test_shards_are_k_of_k_and_bad_ones_name_the_parameter():
+    assert parse_shard(None) == (1, 1) and parse_shard("2/3") == (2, 3)
+    for bad in ("0/2", "3/2", "a/b", "1"):
+        with pytest.raises(ValueError, match=f"parameter 'shard' = '{bad}' is invalid"):
+            parse_shard(bad)
+
+
+def test_the_makespan_of_longest_first_on_free_workers():
+    assert makespan([5, 4, 3, 3], 2) == 8  # 5 | 4; a 3 joins the 4 (free first), the other the 5
+    assert makespan([5, 1, 1], 3) == 5 and makespan([2, 2], 1) == 4
+
+
+def test_shards_split_the_study_once_and_seeds_get_labels_of_their_own(tmp_path):
+    configs = study_configs("cpu")
+    photos = {photos_key(c): 7 for c in configs}
+    everything, finished = plan(configs, None, tmp_path, photos)
+    assert finished == 0 and len(everything) == len(configs)
+    labels = [j.label for j in everything]
+    assert len(set(labels)) == len(labels) and {"baseline", "baseline-seed1", "baseline-seed2"} <= set(labels)
+    assert [j.seconds for j in everything] == sorted((j.seconds for j in everything), reverse=True)  # longest first
+    shards = [plan(configs, f"{k}/3", tmp_path, photos)[0] for k in (1, 2, 3)]
+    assert sorted(j.label for s in shards for j in s) == sorted(labels)
+    assert all(isinstance(j, Job) and j.log == tmp_path / f"{j.label}.log" for j in everything)
+
+
+def _trained_once(configs) -> dict[str, int]:
+    """Run name -> rows of its history where that differs from its epochs (an epoch trained twice, or missing)."""
+    off = {}
+    for c in configs:
+        history = pd.read_csv(run_dir_for(c) / "history.csv")
+        if list(history["epoch"]) != list(range(1, c.epochs + 1)):
+            off[c.name] = len(history)
+    return off
+
+
+@pytest.mark.slow
+def test_make_train_interrupted_then_rerun_trains_each_run_once_and_reproduce_trains_nothing(train_runs, monkeypatch):
+    r = train_runs
+    first = "\n".join(r["first"])
+    assert "on worker 1" in first and "on worker 2" in first, first  # two processes at a time
+    assert "stopping" in first and r["first_rc"] != 0 and r["left_running"] == [], first
+    second = r["second"]
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    todo = r["runs"] - len(r["finished"])
+    assert f"{todo} run(s) to train, {len(r['finished'])} finished" in second.stdout
+    assert len(STARTED.findall(second.stdout)) == todo >= 1  # only the unfinished runs
+    monkeypatch.setenv("COLORIZE_CHECKPOINT_DIR", str(r["root"] / "data" / "checkpoints"))
+    assert _trained_once(study_configs("smoke")) == {}
+    reproduce = r["reproduce"]
+    assert reproduce.returncode == 0, reproduce.stdout[-3000:] + reproduce.stderr[-3000:]
+    assert not EPOCH_LINE.search(reproduce.stdout), reproduce.stdout  # every run reloaded
+    notebook = (r["root"] / "reports" / "notebooks" / "02_baseline_cnn.ipynb").read_text()
+    assert "reusing the run trained by make train (baseline)" in notebook
+
+
+@pytest.mark.slow
+def test_two_shards_at_once_train_each_run_once(shard_runs, monkeypatch):
+    r = shard_runs
+    assert r["rcs"] == [0, 0], "\n".join(o[-2000:] for o in r["outputs"])
+    started = [set(STARTED.findall(out)) for out in r["outputs"]]
+    assert started[0] and started[1] and not started[0] & started[1]
+    configs = study_configs("smoke")
+    assert len(started[0] | started[1]) == len(configs)
+    monkeypatch.setenv("COLORIZE_CHECKPOINT_DIR", str(r["root"] / "data" / "checkpoints"))
+    assert _trained_once(configs) == {}
