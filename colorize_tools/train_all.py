@@ -209,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shard", default=None, help="k/K: this machine's share of the runs")
     parser.add_argument("--logs", type=Path, default=None, help="folder of the runs' logs (default: REPORTS/train)")
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # a line per run as it happens, through make's pipe too
     if args.workers < 1:
         parser.error(f"parameter 'workers' = {args.workers} is invalid: expected a count >= 1")
     from colorize_lib import paths

@@ -79,3 +79,20 @@ def test_two_shards_at_once_train_each_run_once(shard_runs, monkeypatch):
     assert len(started[0] | started[1]) == len(configs)
     monkeypatch.setenv("COLORIZE_CHECKPOINT_DIR", str(r["root"] / "data" / "checkpoints"))
     assert _trained_once(configs) == {}
+
+
+@pytest.mark.slow  # two training processes
+def test_a_failed_run_is_named_with_its_log_and_the_others_finish(tmp_path, monkeypatch):
+    from colorize_lib.engine.experiments import make_config
+    from colorize_tools.train_all import train_all
+
+    monkeypatch.setenv("COLORIZE_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
+    bad = make_config("baseline", "smoke", f"folder:{tmp_path / 'no-such-folder'}", epochs=1)
+    good = make_config("baseline", "smoke", epochs=1)
+    jobs = [Job(name, c, 1.0, tmp_path / f"{name}.log") for name, c in (("bad", bad), ("good", good))]
+    said = []
+    failed = train_all(jobs, workers=2, gpus=0, say=said.append)
+    assert [j.label for j in failed] == ["bad"]
+    assert any(line.startswith("FAILED bad (exit 1)") and str(tmp_path / "bad.log") in line for line in said), said
+    assert "no-such-folder does not exist" in (tmp_path / "bad.log").read_text()
+    assert any(line.startswith("done  good") for line in said) and (run_dir_for(good) / "selected.pt").exists()
