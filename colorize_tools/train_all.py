@@ -83,10 +83,16 @@ def plan(configs: list, shard: str | None, logs: Path, train_photos: dict[tuple,
     for c in configs:
         label = c.name if c.seed == min(seeds[c.name]) else f"{c.name}-seed{c.seed}"
         jobs.append(Job(label, c, run_seconds(c, train_photos[photos_key(c)]), logs / f"{label}.log"))
-    jobs.sort(key=lambda j: (-j.seconds, j.label))
-    mine = jobs[k - 1 :: n]  # dealt in longest-first order: each shard gets a share of long and short runs
+    # Dealt by the whole run's length at the float32 reference speed, the same list on every machine whatever
+    # it has trained or computes in (each shard gets a share of long and short runs); then longest left first.
+    dealt = sorted(jobs, key=lambda j: (-_reference_seconds(j.config, train_photos[photos_key(j.config)]), j.label))
+    mine = sorted(dealt[k - 1 :: n], key=lambda j: (-j.seconds, j.label))
     todo = [j for j in mine if j.seconds > 0]
     return todo, len(mine) - len(todo)
+
+
+def _reference_seconds(config, train_photos: int) -> float:
+    return config.epochs * (config.samples_per_epoch or train_photos) * estimate.reference_ms(config, "float32") / 1000
 
 
 def run_seconds(config, train_photos: int) -> float:

@@ -26,7 +26,7 @@ def test_the_makespan_of_longest_first_on_free_workers():
     assert makespan([5, 1, 1], 3) == 5 and makespan([2, 2], 1) == 4
 
 
-def test_shards_split_the_study_once_and_seeds_get_labels_of_their_own(tmp_path):
+def test_shards_split_the_study_once_and_seeds_get_labels_of_their_own(tmp_path, monkeypatch):
     configs = study_configs("cpu")
     photos = {photos_key(c): 7 for c in configs}
     everything, finished = plan(configs, None, tmp_path, photos)
@@ -36,6 +36,10 @@ def test_shards_split_the_study_once_and_seeds_get_labels_of_their_own(tmp_path)
     assert [j.seconds for j in everything] == sorted((j.seconds for j in everything), reverse=True)  # longest first
     shards = [plan(configs, f"{k}/3", tmp_path, photos)[0] for k in (1, 2, 3)]
     assert sorted(j.label for s in shards for j in s) == sorted(labels)
+    # A machine that has trained part of a run deals the same shards: the deal ignores progress.
+    monkeypatch.setattr("colorize_tools.estimate.run_progress", lambda c: (1, 0.001, 1.0))
+    again = [plan(configs, f"{k}/3", tmp_path, photos)[0] for k in (1, 2, 3)]
+    assert [sorted(j.label for j in s) for s in again] == [sorted(j.label for j in s) for s in shards]
     assert all(isinstance(j, Job) and j.log == tmp_path / f"{j.label}.log" for j in everything)
 
 
