@@ -343,8 +343,10 @@ def train_command(root: Path, *args: str) -> list[str]:
 @scenario
 def train_runs(root: Path, env: dict, config) -> dict:
     """`make train WORKERS=2` with slowed steps, SIGINT to make's process group (Ctrl-C) once three runs are
-    done; `make train` again to the end; then `make reproduce`. Returns the three outputs and what the
-    interruption left finished."""
+    done; `make train` again to the end; then notebook 02 through papermill, which must reload its run. (That
+    `make reproduce` as a whole trains nothing after it follows from the run folders: the test compares them
+    with those of the smoke `make reproduce`, so the suite runs the notebooks once.) Returns the outputs and
+    what the interruption left finished."""
     from colorize_lib.engine.experiments import study_configs
 
     slowed = make_env(env, root, COLORIZE_STEP_DELAY_S=str(TRAIN_STEP_DELAY_S))
@@ -369,7 +371,15 @@ def train_runs(root: Path, env: dict, config) -> dict:
     checkpoints = root / "data" / "checkpoints"
     finished = sorted(p.parent.name for p in checkpoints.glob("*/selected.pt"))
     second = subprocess.run(train_command(root), capture_output=True, text=True, timeout=900, env=make_env(env, root))
-    reproduce = subprocess.run(make_command(root), capture_output=True, text=True, timeout=900, env=make_env(env, root))
+    notebook = root / "02_baseline_cnn.ipynb"
+    papermill = [sys.executable, "-m", "papermill", str(PROJECT_ROOT / "notebooks" / notebook.name), str(notebook)]
+    reload = subprocess.run(
+        [*papermill, "-k", "python3", "--no-progress-bar", "-p", "profile", "smoke"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=make_env(env, root, COLORIZE_REPORTS_DIR=str(root / "reports")),
+    )
     return dict(
         root=root,
         first=before,
@@ -377,7 +387,8 @@ def train_runs(root: Path, env: dict, config) -> dict:
         left_running=left_running,
         finished=finished,
         second=second,
-        reproduce=reproduce,
+        reload=reload,
+        notebook=notebook.read_text() if notebook.exists() else "",
         runs=len(study_configs("smoke")),
     )
 

@@ -193,19 +193,18 @@ def test_default_folder_needs_no_download(standin, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow  # runs notebooks through papermill
-def test_the_data_notebook_and_a_training_notebook_run_on_the_standin(tmp_path):
-    # `make reproduce PROFILE=smoke DATA=stl10:DIR` runs every notebook (bench/RESULTS.md); here 01 and 02.
+def test_the_data_notebook_runs_on_the_standin(tmp_path):
+    # `make reproduce PROFILE=smoke DATA=stl10:DIR` runs every notebook (bench/RESULTS.md); here 01, whose
+    # tables are the source's; training on it is tested in tests/test_study.py (the budget's authors arm).
     import pandas as pd
     from papermill_run import run_notebook
 
     folder = standin_from_bundled(tmp_path / "stl10")
     env = dict(os.environ, COLORIZE_DATA_DIR=str(tmp_path / "data"), COLORIZE_REPORTS_DIR=str(tmp_path / "reports"))
-    for name in ("01_data", "02_baseline_cnn"):
-        notebook = paths.NOTEBOOKS_DIR / f"{name}.ipynb"
-        run_notebook(notebook, tmp_path / f"{name}.ipynb", env, 300, profile="smoke", data=f"stl10:{folder}")
+    notebook = paths.NOTEBOOKS_DIR / "01_data.ipynb"
+    run_notebook(notebook, tmp_path / "01_data.ipynb", env, 300, profile="smoke", data=f"stl10:{folder}")
     tables = tmp_path / "reports" / "tables"
     skipped = pd.read_csv(tables / "01_skipped.csv")
     assert sorted(skipped["code"]) == ["colourless", "duplicate"]
     split = pd.read_csv(tables / "01_split.csv").set_index("split")["n_images"]
     assert split["test"] == 10 and split.sum() == 45  # STL-10's own split: the stand-in's 10 test photos
-    assert pd.read_csv(tables / "02_baseline_cnn.csv")["n_test_views"].iloc[0] == 10

@@ -63,6 +63,8 @@ def test_the_budget_reads_the_authors_arm_from_its_own_data_when_it_was_trained(
     standin = f"stl10:{standin_from_bundled(tmp_path / 'stl10')}"
     arm = make_config("unet_rgb", "smoke", standin, epochs=1)
     monkeypatch.setattr(study, "authors_arm_configs", lambda seed=0: [arm])
+    stated = study.budget_configs("smoke", "bundled", epochs=1)[:1]  # one arm of the study's own: enough here
+    monkeypatch.setattr(study, "budget_configs", lambda *args, **kwargs: stated)
     _, images = study.ablation("alpha_ablation", [0.7], "smoke", "bundled", epochs=1)
 
     before = study.training_budget("test_budget", "smoke", "bundled", images)
