@@ -1,6 +1,7 @@
-"""Atomic writes: a reader (or a rerun after a crash) never sees half a file."""
+"""Atomic writes: a reader (or a rerun after a crash) never sees half a file, or half a folder."""
 
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,3 +31,22 @@ def atomic_path(path: Path, suffix: str = ".tmp"):
 def atomic_write_text(path: Path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def replace_folder(tmp: Path, folder: Path, marker: str) -> None:
+    """Rename the finished folder `tmp` to `folder`. An older `folder` is moved aside first (a directory
+    rename cannot replace a non-empty one) and deleted after. If another process put a finished folder
+    there a moment earlier (it holds `marker`, written last), that one is kept and `tmp` deleted."""
+    tmp, folder = Path(tmp), Path(folder)
+    old = None
+    if folder.exists():
+        old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".old"))
+        os.replace(folder, old / folder.name)
+    try:
+        os.replace(tmp, folder)
+    except OSError:
+        if not (folder / marker).exists():
+            raise
+        shutil.rmtree(tmp)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -431,6 +431,7 @@ def test_the_gap_explanations_read_paired_gains_and_the_authors_arm():
     out = explain_gap(tables, budget_verdicts(tables, "bundled", "cpu"))
     assert out["verdict"].tolist() == [SUPPORTED, NOT_SUPPORTED, NOT_MADE]
     assert out["ours"].iloc[0].startswith("+3.00 dB") and abs(out["share_of_gap"].iloc[0] - 3.0 / 9.42) < 1e-6
+    assert "97.5% interval" in out["why"].iloc[0]  # two paired verdicts: Bonferroni, as a claims table
     assert "PROFILE=authors DATA=stl10" in out["why"].iloc[2] and out["explanation"].iloc[2].startswith("data")
     few = {key: t.iloc[:3] for key, t in tables.items()}  # the same gain on 3 photos: too few for a verdict
     assert explain_gap(few, budget_verdicts(few, "bundled", "cpu"))["verdict"].iloc[0] == "inconclusive"

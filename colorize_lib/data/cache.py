@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from .. import paths
-from ..files import atomic_write_text
+from ..files import atomic_write_text, replace_folder
 from .sources import SourceFiles
 from .split import split_by_group, validation_groups
 from .validate import (
@@ -288,7 +288,7 @@ def _build(
             n_images=len(keep),
         )
         atomic_write_text(tmp / "meta.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
-        _swap_in(tmp, folder)
+        replace_folder(tmp, folder, "meta.json")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -303,23 +303,6 @@ def _remove_abandoned(folder: Path, idle_s: float = 3600.0) -> None:
         last = max([tmp.stat().st_mtime] + [f.stat().st_mtime for f in tmp.rglob("*")])
         if time.time() - last > idle_s:
             shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _swap_in(tmp: Path, folder: Path) -> None:
-    """Rename a finished build into place; an older cache is moved aside first (a directory
-    rename cannot replace a non-empty one) and deleted after."""
-    old = None
-    if folder.exists():
-        old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".old"))
-        os.replace(folder, old / "cache")
-    try:
-        os.replace(tmp, folder)
-    except OSError:
-        if not (folder / "meta.json").exists():
-            raise
-        shutil.rmtree(tmp)  # another process finished the same build a moment earlier: keep its cache
-    if old is not None:
-        shutil.rmtree(old)
 
 
 def _write_manifest(path: Path, rows: list[dict]) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from ... import paths
-from ...files import atomic_write_text
+from ...files import atomic_write_text, replace_folder
 from .base import SourceFiles
 from .folder import folder_slug
 
@@ -153,16 +153,10 @@ def _extract(binary: Path, png: Path, sums: dict[str, str], md5_source: str, rec
                 Image.fromarray(image).save(tmp / split / f"{i:05d}.png", compress_level=1)  # lossless, fast
             counts[split] = len(images)
         atomic_write_text(tmp / "extracted.json", json.dumps(dict(bins=records, counts=counts), indent=2) + "\n")
-        old = None
-        if png.exists():  # a directory rename cannot replace a non-empty one: move the old one aside
-            old = Path(tempfile.mkdtemp(dir=png.parent, prefix=f".{png.name}.", suffix=".old"))
-            os.replace(png, old / png.name)
-        os.replace(tmp, png)
+        replace_folder(tmp, png, "extracted.json")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
     return counts
 
 
