@@ -186,16 +186,18 @@ $(SETTINGS): FORCE
 	@echo "$(SETTINGS_LINE)" | cmp -s - $@ 2>/dev/null || echo "$(SETTINGS_LINE)" > $@
 
 # colorize_tools.runner runs the notebook with papermill into NAME.ipynb.partial, streams its epoch lines
-# here and its whole output to NAME.ipynb.log, and renames the result to NAME.ipynb only when every cell
-# has run; a failed run is kept as NAME.failed.ipynb for reading. On Ctrl-C it stops the kernel and
-# leaves no partial file: the next make skips finished notebooks and training resumes from its last epoch.
+# here and its whole output to NAME.ipynb.log, renames the result to NAME.ipynb only when every cell has
+# run, and renders it as the offline report NAME.html in the same process. A failed run is kept as
+# NAME.failed.ipynb for reading. On Ctrl-C it stops the kernel and leaves no partial file: the next make
+# skips finished notebooks and training resumes from its last epoch.
 $(REPORTS)/notebooks/%.ipynb: notebooks/%.ipynb $(SETTINGS) | $(ENV_STAMP)
 	@$(PY) -m colorize_tools.runner run $< $@ --profile '$(PROFILE)' --data '$(DATA)' --seed $(SEED) \
 	  $(if $(TEST_FRACTION),--test-fraction $(TEST_FRACTION))
 
-# Offline HTML: code hidden, figures inlined, nothing fetched from the web (colorize_tools.htmlreport).
+# Offline HTML: code hidden, figures inlined, nothing fetched from the web (colorize_tools.htmlreport). The
+# runner has rendered it already; rendered here only when it is missing or older than its notebook.
 $(REPORTS)/%.html: $(REPORTS)/notebooks/%.ipynb | $(ENV_STAMP)
-	@$(PY) -m colorize_tools.htmlreport $< $@
+	@test $@ -nt $< || $(PY) -m colorize_tools.htmlreport $< $@
 
 $(foreach n,$(NAMES),$(eval $(REPORTS)/notebooks/$(n).ipynb: $(call deps_of,$(n))))
 

@@ -38,6 +38,7 @@ from tqdm import tqdm
 from .compare import Comparison
 from .data.validate import ImageRejected, decode_rgb
 from .engine import train
+from .engine.checkpoint import run_dir_for
 from .engine.config import ExperimentConfig
 from .engine.experiments import EXPERIMENTS, make_config, notebook_of, study_configs
 from .engine.inference import colorize, eval_batch_size
@@ -63,7 +64,7 @@ def find_run(name: str, profile: str, data: str = "bundled") -> Path:
     """The run folder of a finished run (its selected.pt exists); otherwise an error naming the notebook and
     the `make reproduce` that trains it."""
     config = config_named(name, profile, data)
-    run_dir = train.run_dir_for(config)
+    run_dir = run_dir_for(config)
     if not (run_dir / train.SELECTED).is_file():
         data_arg = "" if data == "bundled" else f" DATA={data}"
         raise FileNotFoundError(

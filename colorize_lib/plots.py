@@ -137,11 +137,27 @@ def plot_forest(table: pd.DataFrame, metrics: dict[str, str] = FOREST_METRICS, t
 
 
 def save_figure(fig, name: str, folder: Path = FIGURES_DIR) -> Path:
-    """Write `name`.png atomically at the project's dpi; returns the path."""
+    """Write `name`.png atomically at the project's dpi; returns the path. In a notebook, the file written
+    is what the cell shows (see `_show_saved`)."""
     path = Path(folder) / f"{name}.png"
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=DPI, bbox_inches="tight")
+    _show_saved(fig, path)
     return path
+
+
+def _show_saved(fig, path: Path) -> None:
+    """Under the notebook's inline backend, show the PNG just written, at the size the backend would have
+    drawn the figure, and close the figure: the backend would otherwise render it a second time when the
+    cell ends (about 0.1-0.2 s a figure). Elsewhere (a script, Agg) nothing happens."""
+    if "inline" not in plt.get_backend():
+        return
+    from IPython.display import Image, display
+
+    image = Image(filename=str(path))
+    width = int.from_bytes(image.data[16:20], "big")  # the PNG header's IHDR width, in pixels
+    display(Image(data=image.data, format="png", width=round(width * fig.dpi / DPI)))
+    plt.close(fig)
 
 
 def plot_temperature_sweep(sweeps: dict[str, pd.DataFrame], marks: dict[str, float] | None = None):

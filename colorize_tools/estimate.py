@@ -3,13 +3,18 @@
 A notebook takes its overhead (kernel start, data, evaluation, figures) plus the training its runs still
 need. Training is counted per run of the study (`study_configs`, each distinct run once, in the notebook
 that trains it first): the epochs its folder does not hold yet x its images per epoch x its time per image.
-The time per image is measured wherever it can be: a run that has trained an epoch has its own speed in
-its `history.csv`; a run not started yet takes the reference figure for its shape (the project's 2-core
-CPU, bench/RESULTS.md), scaled by how fast the measured runs of the same model -- else of any model --
-were against their own reference figures. So from the first trained epoch of notebook 02 on, the
-estimate runs at this machine's measured speed (a GPU, a busy CPU, bf16 or not).
-The overhead of a notebook is what it took beyond the training it did, the last time it ran to its end
-(not resumed partway) under the same profile and data (reports/.timings.json), else OVERHEAD_S.
+
+The time per image comes only from runs measured on this machine, that is, trained during this `make`
+(their `history.csv` written since it started): another machine's speed, or the project's own CPU's,
+may be hundreds of times off on a GPU. A measured run has its own speed; a run not measured takes the
+reference figure for its shape (the project's 2-core CPU, bench/RESULTS.md) scaled by how fast the
+measured runs of the same model -- else of any model -- were against their own reference figures.
+Before anything is measured the time left is unknown: the runner says 'time left: measuring' until the
+first epoch of the first training notebook has shown this machine's speed.
+
+The overhead of a notebook is what it took beyond its training the last time it ran to its end (not
+resumed partway) under the same profile and data (reports/.timings.json); a notebook with no record takes
+the median of the others' records, and OVERHEAD_S only when nothing has been recorded yet.
 """
 
 import json
@@ -22,7 +27,7 @@ import pandas as pd
 from colorize_lib.files import atomic_write_text
 
 TIMINGS_FILE = ".timings.json"  # under the reports folder
-OVERHEAD_S = 20.0  # kernel start, imports, data loading, evaluation and figures of one notebook (2-core CPU)
+OVERHEAD_S = 8.0  # kernel start, imports, data, evaluation, figures and HTML of one notebook (2-core CPU)
 DEFAULT_TRAIN_IMAGES = 100  # assumed until notebook 01 has counted the training photos
 
 # ms per training image (crops, forward, backward, Adam) at 64², cpu-profile widths, 2 cores, in float32
@@ -49,14 +54,22 @@ def reference_ms(config, numerics: str = "float32") -> float:
 
 def run_progress(config) -> tuple[int, float | None, float]:
     """(epochs its run folder holds, its measured ms per image or None, its training seconds so far)."""
-    from colorize_lib.engine.train import run_dir_for
+    done, ms, seconds, _ = _history(config)
+    return done, ms, seconds
 
+
+def _history(config) -> tuple[int, float | None, float, float]:
+    """run_progress's figures and when the history was last written (Unix seconds; 0 if never)."""
+    from colorize_lib.engine.checkpoint import run_dir_for
+
+    path = run_dir_for(config) / "history.csv"
     try:
-        history = pd.read_csv(run_dir_for(config) / "history.csv")
+        history = pd.read_csv(path)
         rate = float(history["images_per_s"].median())
-        return len(history), (1000.0 / rate if rate > 0 else None), float(history["seconds"].sum())
+        ms = 1000.0 / rate if rate > 0 else None
+        return len(history), ms, float(history["seconds"].sum()), path.stat().st_mtime
     except (OSError, KeyError, ValueError, pd.errors.EmptyDataError):
-        return 0, None, 0.0
+        return 0, None, 0.0, 0.0
 
 
 def notebook_runs(profile: str, data: str) -> dict[str, list]:
@@ -70,38 +83,44 @@ def notebook_runs(profile: str, data: str) -> dict[str, list]:
     return runs
 
 
-def study_work(names: list[str], profile: str, data: str, train_images: int) -> dict[str, float]:
-    """Seconds of training each notebook of `names` still needs (see the module docstring)."""
-    from colorize_lib.engine.train import precision_of
+def study_work(
+    names: list[str], profile: str, data: str, train_images: int, since: float | None = None
+) -> dict[str, float | None]:
+    """Seconds of training each notebook of `names` still needs on this machine (see the module docstring):
+    None for a notebook with training left while no run has been measured here yet. A run counts as
+    measured here when its history was written at or after `since` (Unix seconds; None: whenever)."""
+    from colorize_lib.engine.precision import precision_of
 
-    runs = {n: [(c, *run_progress(c)) for c in configs] for n, configs in notebook_runs(profile, data).items()}
+    runs = {n: [(c, *_history(c)) for c in configs] for n, configs in notebook_runs(profile, data).items()}
     every = [r for rs in runs.values() for r in rs]
     numerics = precision_of(every[0][0]) if every else "float32"
     factors: dict[str, list[float]] = {}
-    for config, _, ms, _ in every:
-        if ms is not None:
+    for config, _, ms, _, written in every:
+        if ms is not None and (since is None or written >= since):
             factors.setdefault(config.model, []).append(ms / reference_ms(config, numerics))
-    overall = statistics.median([f for fs in factors.values() for f in fs]) if factors else 1.0
-    work = {}
+    overall = statistics.median([f for fs in factors.values() for f in fs]) if factors else None
+    work: dict[str, float | None] = {}
     for name in names:
-        total = 0.0
-        for config, done, ms, _ in runs.get(name, []):
-            if ms is None:
+        total: float | None = 0.0
+        for config, done, ms, _, written in runs.get(name, []):
+            left = max(0, config.epochs - done) * (config.samples_per_epoch or train_images)
+            if not left:
+                continue
+            if ms is None or (since is not None and written < since):  # not measured on this machine
                 model = factors.get(config.model)
-                ms = reference_ms(config, numerics) * (statistics.median(model) if model else overall)
-            total += max(0, config.epochs - done) * (config.samples_per_epoch or train_images) * ms / 1000
+                scale = statistics.median(model) if model else overall
+                ms = None if scale is None else reference_ms(config, numerics) * scale
+            total = None if total is None or ms is None else total + left * ms / 1000
         work[name] = total
     return work
 
 
-def notebook_work(name: str, profile: str, data: str, train_images: int) -> float:
-    """Seconds of training notebook `name` still needs (0 for notebooks that train nothing)."""
-    return study_work([name], profile, data, train_images)[name]
-
-
-def trained_seconds(name: str, profile: str, data: str) -> float:
-    """Training seconds the runs of notebook `name` hold in their histories."""
-    return sum(run_progress(c)[2] for c in notebook_runs(profile, data).get(name, []))
+def reference_work(name: str, profile: str, data: str, train_images: int, numerics: str = "float32") -> float:
+    """Seconds of training notebook `name` takes from scratch at the reference speed (the project's 2-core CPU)."""
+    return sum(
+        c.epochs * (c.samples_per_epoch or train_images) * reference_ms(c, numerics) / 1000
+        for c in notebook_runs(profile, data).get(name, [])
+    )
 
 
 def train_images(reports: Path) -> int:
@@ -135,10 +154,15 @@ def record_timing(reports: Path, key: str, name: str, seconds: float, overhead: 
     atomic_write_text(Path(reports) / TIMINGS_FILE, json.dumps(timings, indent=1, sort_keys=True) + "\n")
 
 
-def expected_seconds(names: list[str], work: dict[str, float], recorded: dict[str, dict]) -> float:
-    """Seconds the notebooks `names` should take: each one's overhead (recorded, else OVERHEAD_S) plus the
-    training it still needs (`work`, measured speeds where known)."""
-    return sum(recorded.get(n, {}).get("overhead", OVERHEAD_S) + work[n] for n in names)
+def expected_seconds(names: list[str], work: dict[str, float | None], recorded: dict[str, dict]) -> float | None:
+    """Seconds the notebooks `names` should take, None while some of their training has no measured speed:
+    each one's training left (`work`) plus its overhead, the time it took beyond training when it last ran
+    to its end (`recorded`), else the median of the overheads recorded for the others, else OVERHEAD_S."""
+    known = [r["overhead"] for r in recorded.values() if "overhead" in r]
+    default = statistics.median(known) if known else OVERHEAD_S
+    if any(work[n] is None for n in names):
+        return None
+    return sum(recorded.get(n, {}).get("overhead", default) + work[n] for n in names)
 
 
 def clock(seconds: float) -> str:
@@ -147,9 +171,10 @@ def clock(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
-def about(seconds: float) -> str:
-    """'about 14 min left' and the like: rounded, as an estimate should be."""
-    return f"{duration(seconds)} left"
+def about(seconds: float | None) -> str:
+    """'about 14 min left' and the like: rounded, as an estimate should be; 'time left: measuring' when
+    nothing on this machine tells its speed yet (None)."""
+    return "time left: measuring" if seconds is None else f"{duration(seconds)} left"
 
 
 def duration(seconds: float) -> str:

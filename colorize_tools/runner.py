@@ -3,12 +3,18 @@
     python -m colorize_tools.runner run NOTEBOOK OUT.ipynb --profile P --data D   # one notebook (make's rule)
     python -m colorize_tools.runner finish REPORTS                                  # Table 1 and the index path
 
-`run` prints a line before the notebook (`[4/8] 04_unet_lab · elapsed 6:12 · about 14 min left`),
-then streams each epoch, resume and in-epoch progress line of the kernel as it comes
-(`04_unet_lab │ unet_lab epoch 3/12 ...`), while OUT.log gets everything the kernel prints. The
-executed notebook is written to OUT.partial and renamed to OUT only when every cell has run, so make
-never mistakes a half-run notebook for a finished one. Streams are coalesced: a progress bar leaves
-its final line in the notebook, not one line per refresh.
+`run` prints a line before the notebook (`[4/8] 04_unet_lab · elapsed 6:12 · about 14 min left`;
+estimate.py says how the time left is known), then streams each epoch, resume and in-epoch progress
+line of the kernel as it comes (`04_unet_lab │ unet_lab epoch 3/12 ...`), while OUT.log gets everything
+the kernel prints. The executed notebook is written to OUT.partial and renamed to OUT only when every
+cell has run, so make never mistakes a half-run notebook for a finished one; then it is rendered as
+REPORTS/NAME.html in the same process. Streams are coalesced: a progress bar leaves its final line in
+the notebook, not one line per refresh.
+
+Cheap around the notebook (bench/notebook_overhead.py has the figures): the time left, which needs the
+study's configs and so torch, is worked out in a thread while the kernel starts on another core; the
+kernel is stopped at once after its last cell rather than waited for; the report is rendered without
+a second interpreter.
 
 A failing cell leaves OUT's folder NAME.failed.ipynb, the tail of the log, and an error naming the
 notebook, the cell and the command that resumes. Ctrl-C (SIGINT) or SIGTERM stops the kernel and
@@ -34,8 +40,6 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-import pandas as pd
-
 from colorize_lib.paths import PROJECT_ROOT
 
 from . import estimate
@@ -44,6 +48,8 @@ from .notebook_deps import notebook_files
 # Kernel output lines shown on the terminal: per-epoch lines, in-epoch progress, resume notices.
 SHOWN = re.compile(r"\bepoch \d+/\d+\b|^resuming ")
 PARTIAL_RESUME = re.compile(r"^resuming .* after epoch (\d+)/(\d+)")
+EPOCH_SECONDS = re.compile(r" img/s  (\d+(?:\.\d+)?)s  ETA ")  # an epoch line's training seconds (train.py)
+HEADER_WAIT_S = 60.0  # the kernel's lines wait at most this long for the header line
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 LOG_TAIL_LINES = 40
 STOP_WAIT_S = 3.0  # grace after SIGTERM before the kernel and its children are killed
@@ -60,8 +66,8 @@ class KernelStream:
     """File-like sink for one kernel stream (papermill writes each chunk as it arrives): every line
     goes to the log, the lines SHOWN go to the terminal prefixed with the notebook's name."""
 
-    def __init__(self, name: str, log, seen: list[str]):
-        self.name, self.log, self.seen = name, log, seen
+    def __init__(self, name: str, log, seen: list[str], ready: threading.Event | None = None):
+        self.name, self.log, self.seen, self.ready = name, log, seen, ready  # ready: the header is out
         self.pending = self.last = ""
 
     def write(self, text: str) -> int:
@@ -98,14 +104,16 @@ class KernelStream:
         self.log.write(line + "\n")
         if SHOWN.search(line):
             self.seen.append(line)
+            if self.ready is not None:
+                self.ready.wait(HEADER_WAIT_S)
             print(f"{self.name} │ {line}", flush=True)
 
 
 def run_notebook(
     notebook: Path, out: Path, profile: str, data: str, seed: int = 0, test_fraction: float | None = None
 ) -> int:
-    """Execute `notebook` into `out` (see the module docstring); return the exit status. `test_fraction`
-    (None: the profile's) is the share of photo groups held out for test."""
+    """Execute `notebook` into `out` and render it as REPORTS/NAME.html (see the module docstring); return
+    the exit status. `test_fraction` (None: the profile's) is the share of photo groups held out for test."""
     notebook, out = Path(notebook), Path(out)
     if not notebook.is_file():
         raise FileNotFoundError(f"notebook {notebook} does not exist")
@@ -114,27 +122,33 @@ def run_notebook(
     partial, log_path = out.with_name(out.name + ".partial"), out.with_name(out.name + ".log")
     failed = out.with_name(f"{name}.failed.ipynb")
     failed.unlink(missing_ok=True)
-    trained_before = _announce(notebook, out, profile, data)
+    started = time.monotonic()
 
+    # jsonschema, which papermill's nbformat imports, builds rfc3987_syntax's IRI grammar when that package is
+    # installed (about 1 s; jupyterlab's dependencies bring it). No notebook field has an IRI format to
+    # check: jsonschema does without the checker when the import fails, as this makes it.
+    sys.modules.setdefault("rfc3987_syntax", None)
     import papermill  # slow to import; not needed by `finish`
     from papermill.exceptions import PapermillExecutionError
 
     # papermill warns that NAME.ipynb.partial does not end in .ipynb; the name is deliberate.
     warnings.filterwarnings("ignore", message="The specified file .* does not end in one of")
 
-    started = time.monotonic()
     seen: list[str] = []
     log_path.unlink(missing_ok=True)
     # Absolute: the kernel runs in notebooks/, and REPORTS (default `reports`) may be relative.
     progress = out.with_name(out.name + ".progress").resolve()
+    header = Header(notebook, out, profile, data)
+    resume = resume_command(profile, data, reports, seed, test_fraction)
     with (
         open(log_path, "a", encoding="utf-8") as log,
         _papermill_log(log),
         _stderr_to(log),  # append mode: the kernel writes to the same file through descriptor 2
-        _progress_from(progress, KernelStream(name, log, seen)),
+        _progress_from(progress, KernelStream(name, log, seen, header.printed)),
         _environment(COLORIZE_HEADLESS="1"),  # widgets show their static version (colorize.compare_photo)
     ):
-        streams = [KernelStream(name, log, seen) for _ in ("stdout", "stderr")]
+        streams = [KernelStream(name, log, seen, header.printed) for _ in ("stdout", "stderr")]
+        header.start()
         try:
             with _stop_children_on_signal():
                 papermill.execute_notebook(
@@ -147,23 +161,68 @@ def run_notebook(
                     stdout_file=streams[0],
                     stderr_file=streams[1],
                     coalesce_streams=True,
+                    # Every file the notebook writes is complete when its last cell ends: a graceful
+                    # shutdown would only wait a second or two for the interpreter to tear down.
+                    shutdown_kernel="immediate",
                 )
         except KeyboardInterrupt:
-            _interrupted(name, streams, partial, log, resume_command(profile, data, reports, seed, test_fraction))
+            header.wait()
+            _interrupted(name, streams, partial, log, resume)
         except Exception as e:  # a cell raised, the kernel died, a parameter was refused...
+            header.wait()
             where = _failed_cell(e) if isinstance(e, PapermillExecutionError) else f" ({type(e).__name__})"
-            resume = resume_command(profile, data, reports, seed, test_fraction)
             _failed(notebook, e, where, streams, partial, log, log_path, resume)
             return 1
         for s in streams:
             s.close()
+    header.wait()
     os.replace(partial, out)
+    from .htmlreport import render  # nbconvert: imported once the notebook has run
+
+    render(out, reports / f"{name}.html")
     seconds = time.monotonic() - started
     print(f"{name} │ done in {estimate.clock(seconds)}", flush=True)
-    if trained_before is not None and not _resumed_partway(seen):  # a resumed run's time says little of a full one
-        overhead = seconds - (estimate.trained_seconds(name, profile, data) - trained_before)
+    if not _resumed_partway(seen):  # a resumed run's time says little of a full one
+        overhead = seconds - sum(float(m.group(1)) for line in seen if (m := EPOCH_SECONDS.search(line)))
         estimate.record_timing(reports, estimate.run_key(profile, data), name, seconds, overhead)
     return 0
+
+
+class Header:
+    """The run-level line before a notebook's output (`[4/8] 04_unet_lab · elapsed 6:12 · about 14 min
+    left`). Its time left needs the study's configs, hence torch: it is worked out in a thread while the
+    kernel starts in its own process, and the kernel's lines wait for it (`printed`)."""
+
+    def __init__(self, notebook: Path, out: Path, profile: str, data: str):
+        # Absolute: papermill changes the working directory to the notebook's while it runs.
+        self.args = (notebook.absolute(), out.absolute(), profile, data)
+        self.printed = threading.Event()
+        self.thread = threading.Thread(target=self._announce, name="time-left", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def wait(self) -> None:
+        self.printed.wait(HEADER_WAIT_S)
+
+    def _announce(self) -> None:
+        try:
+            _kernel_launched()
+            print(header_line(*self.args), flush=True)
+        except Exception as e:  # the estimate must never stop a notebook; the notebook reports its own errors
+            print(f"[{self.args[0].stem}] (no time left: {type(e).__name__}: {e})", flush=True)
+        finally:
+            self.printed.set()
+
+
+def _kernel_launched(timeout_s: float = 5.0) -> None:
+    """Return once this process has a child (the kernel), or after `timeout_s`: the estimate's imports
+    would otherwise share the interpreter with the kernel's launch and delay it."""
+    import psutil
+
+    me, deadline = psutil.Process(), time.monotonic() + timeout_s
+    while not me.children() and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _interrupted(name: str, streams, partial: Path, log, resume: str) -> None:
@@ -219,9 +278,8 @@ def resume_command(profile: str, data: str, reports: Path, seed: int = 0, test_f
     return cmd
 
 
-def _announce(notebook: Path, out: Path, profile: str, data: str) -> float | None:
-    """Print the run-level line with the time left; return the training seconds this notebook's runs hold
-    now (None if unknown), from which its overhead is measured when it ends."""
+def header_line(notebook: Path, out: Path, profile: str, data: str) -> str:
+    """'[k/N] NAME · elapsed M:SS · about X min left' (or 'time left: measuring', see estimate.py)."""
     names = sorted(p.stem for p in notebook.parent.glob("[0-9][0-9]_*.ipynb"))
     k = names.index(notebook.stem) if notebook.stem in names else 0
     started = _run_started()
@@ -229,14 +287,12 @@ def _announce(notebook: Path, out: Path, profile: str, data: str) -> float | Non
     try:
         reports = out.parent.parent
         n_train = estimate.train_images(reports)
-        work = estimate.study_work(names, profile, data, n_train)
+        work = estimate.study_work(names, profile, data, n_train, since=started)
     except ValueError:  # a profile the config refuses: the notebook will say so itself
-        print(line, flush=True)
-        return None
+        return line
     todo = [notebook.stem] + [n for n in names[k + 1 :] if _will_run(n, k, names, out.parent, notebook.parent)]
     recorded = estimate.load_timings(reports).get(estimate.run_key(profile, data), {})
-    print(f"{line} · {estimate.about(estimate.expected_seconds(todo, work, recorded))}", flush=True)
-    return estimate.trained_seconds(notebook.stem, profile, data)
+    return f"{line} · {estimate.about(estimate.expected_seconds(todo, work, recorded))}"
 
 
 def _will_run(name: str, k: int, names: list[str], executed: Path, sources: Path) -> bool:
@@ -421,6 +477,8 @@ def print_summary(reports: Path) -> None:
     path = reports / "tables" / "table1.csv"
     if not path.exists():
         raise FileNotFoundError(f"results table {path} does not exist: notebook 08_summary writes it")
+    import pandas as pd
+
     table = pd.read_csv(path)
     missing = [c for c, _ in TABLE1_COLUMNS if c not in table]
     if missing:
@@ -477,4 +535,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # Every file is written and closed by now; the interpreter's own teardown (torch's and zmq's modules,
+    # loaded for the notebook) would take another half second of each notebook for nothing.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

@@ -98,7 +98,7 @@ def _reference_seconds(config, train_photos: int) -> float:
 def run_seconds(config, train_photos: int) -> float:
     """Estimated seconds of training `config`'s run still needs on one worker (0: finished): its own
     measured speed where it has trained an epoch, else the reference speed of the project's 2-core CPU."""
-    from colorize_lib.engine.train import precision_of
+    from colorize_lib.engine.precision import precision_of
 
     done, ms, _ = estimate.run_progress(config)
     if done >= config.epochs:

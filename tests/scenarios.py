@@ -313,13 +313,37 @@ def runlock_runs(root: Path, env: dict, config) -> dict:
 # --- the GPU check's CPU form: bench/gpu_check.sh end to end at smoke sizes -----------------------------
 
 
+SHAPE_LINE = re.compile(r"^  \S.* \(paper\) +\d+² batch +\d+ .* train +[\d.]+ img/s")
+
+
 @scenario
-def gpu_check_run(root: Path, env: dict, config) -> subprocess.CompletedProcess:
+def gpu_check_run(root: Path, env: dict, config) -> dict:
+    """bench/gpu_check.sh --device cpu --tiny twice: stopped by Ctrl-C (SIGINT to its process group, as a
+    terminal sends it) once the first shape is measured, then run to its end."""
     env = dict(env, PYTHON=sys.executable, TMPDIR=str(root), OMP_NUM_THREADS="1")
-    args = ["--device", "cpu", "--tiny", "--samples", "8", "--eval-images", "4", "--steps", "1"]
-    return subprocess.run(
-        ["bash", "bench/gpu_check.sh", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900
+    command = ["bash", "bench/gpu_check.sh", "--device", "cpu", "--tiny"]
+    stopped = subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
+    before = []
+    try:
+        for line in stopped.stdout:
+            before.append(line.rstrip("\n"))
+            if SHAPE_LINE.match(line):
+                os.killpg(stopped.pid, signal.SIGINT)
+                break
+        after = stopped.stdout.read().splitlines()
+        stopped.wait(timeout=120)
+    finally:
+        stopped.kill()
+    whole = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900)
+    return dict(before=before, after=after, stopped_rc=stopped.returncode, whole=whole)
 
 
 # --- `make train`: two workers, Ctrl-C, the rerun, then make reproduce; and two shards at once ------------------

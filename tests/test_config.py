@@ -153,7 +153,7 @@ KNOWN_RUN_DIRS = {
 
 @pytest.mark.parametrize("profile", sorted(KNOWN_RUN_DIRS))
 def test_paper_classifier_keeps_its_run_folder(profile, tmp_path):
-    from colorize_lib.engine.train import run_dir_for
+    from colorize_lib.engine.checkpoint import run_dir_for
 
     config = make_config("unet_classif", profile)
     assert run_dir_for(config, tmp_path, numerics="float32").name == KNOWN_RUN_DIRS[profile]

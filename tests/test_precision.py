@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from colorize_lib.engine import precision
+from colorize_lib.engine.checkpoint import run_dir_for
 from colorize_lib.engine.experiments import make_config
-from colorize_lib.engine.train import precision_of, run_dir_for
+from colorize_lib.engine.precision import precision_of
 
 CPU, CUDA, MPS = torch.device("cpu"), torch.device("cuda"), torch.device("mps")
 

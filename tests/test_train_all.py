@@ -6,8 +6,8 @@ import re
 import pandas as pd
 import pytest
 
+from colorize_lib.engine.checkpoint import run_dir_for
 from colorize_lib.engine.experiments import study_configs
-from colorize_lib.engine.train import run_dir_for
 from colorize_tools.train_all import Job, makespan, parse_shard, photos_key, plan
 
 STARTED = re.compile(r"^start (\S+) on ", re.M)

@@ -8,10 +8,10 @@ import torch
 
 import colorize_lib.model.tasks
 from colorize_lib.data import load_image_set
-from colorize_lib.engine.checkpoint import load_checkpoint
+from colorize_lib.engine.checkpoint import load_checkpoint, run_dir_for
 from colorize_lib.engine.experiments import make_config
 from colorize_lib.engine.runtime import configure_threads, usable_cores
-from colorize_lib.engine.train import WALL_TIME_COLUMNS, fit, run_dir_for
+from colorize_lib.engine.train import WALL_TIME_COLUMNS, fit
 
 pytestmark = pytest.mark.slow  # trains models
 

@@ -8,7 +8,6 @@ views and `view_names` their names, in the same order.
 import math
 
 import torch
-from torchvision.ops import roi_align
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:
@@ -21,6 +20,10 @@ def _resize_boxes(images: torch.Tensor, boxes: torch.Tensor, resolution: int) ->
     roi_align averages ceil(box/resolution)² samples per output pixel, i.e. it box-filters when
     shrinking, so downscaled crops do not alias.
     """
+    # Imported at first use: torchvision's import takes a second (it loads torch._dynamo), which a
+    # notebook that only reloads trained runs need not pay.
+    from torchvision.ops import roi_align
+
     return roi_align(images, boxes, output_size=resolution, spatial_scale=1.0, sampling_ratio=-1, aligned=True)
 
 

@@ -6,6 +6,8 @@ A checkpoint is a dict of tensors and plain Python values: `model`, `optimizer` 
 (the ExperimentConfig as a dict), `format`, and `class_weights` for the classifier.
 """
 
+import hashlib
+import json
 import random
 from pathlib import Path
 
@@ -13,9 +15,25 @@ import numpy as np
 import torch
 
 from ..files import atomic_path
+from ..paths import checkpoint_root
 from .config import LABELS, RESUMABLE, ExperimentConfig
+from .precision import BF16, precision_of
 
 FORMAT = 1
+
+
+def run_dir_for(config: ExperimentConfig, root: Path | None = None, numerics: str | None = None) -> Path:
+    """<root>/<model>-<hash of config.identity() and the precision>; root defaults to
+    $COLORIZE_CHECKPOINT_DIR, else data/checkpoints. The name and profile are labels, not identity: the same
+    experiment asked for by two notebooks (05's classifier and 07's b = 10) is one folder, trained once.
+    The precision (`numerics`; default: what the config's device gives, `precision_of`) is identity: a bf16
+    run is another folder than the float32 run of the same config, whose name is what it always was."""
+    root = Path(root) if root is not None else checkpoint_root()
+    identity = config.identity()
+    if (numerics or precision_of(config)) == BF16:
+        identity["precision"] = BF16
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:10]
+    return root / f"{config.model}-{digest}"
 
 
 def save_checkpoint(path: Path, state: dict) -> None:

@@ -14,7 +14,7 @@ channels_last from a base width of 16 channels up (1.2-1.4x faster than contiguo
 channels). A float32 CPU run stays contiguous, as every float32 run before it, so its numbers are
 unchanged to the bit.
 
-The precision is part of a run's identity (`train.run_dir_for`): a bf16 run and a float32 run of one
+The precision is part of a run's identity (`checkpoint.run_dir_for`): a bf16 run and a float32 run of one
 config are two runs, and each records its precision (history, checkpoint, provenance).
 """
 
@@ -26,6 +26,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import torch
+
+from .runtime import pick_device
 
 BF16, FLOAT32 = "bf16", "float32"
 PRECISIONS = (BF16, FLOAT32)
@@ -90,6 +92,11 @@ def precision(device: torch.device, amp: bool) -> str:
     if device.type == "cpu":
         return BF16 if cpu_bf16_native() else FLOAT32
     return FLOAT32
+
+
+def precision_of(config) -> str:
+    """The precision a run of `config` (an ExperimentConfig) trains in on this machine."""
+    return precision(pick_device(config.device), config.amp)
 
 
 def describe(device: torch.device, amp: bool) -> str:

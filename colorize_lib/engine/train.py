@@ -63,9 +63,8 @@ from ..model.losses import ab_frequencies
 from ..model.metrics import psnr
 from ..model.models import get_model
 from ..model.tasks import Task
-from ..paths import checkpoint_root
 from . import distributed
-from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from .checkpoint import capture_rng, load_checkpoint, restore_rng, run_dir_for, save_checkpoint
 from .config import ExperimentConfig
 from .experiments import notebook_of
 from .inference import colorize, eval_batch_size
@@ -78,25 +77,6 @@ from .runtime import configure_threads, pick_device, setup
 SELECTED = "selected.pt"  # the checkpoint a run reports (see the module docstring)
 CHECK_EVERY = 10  # steps between NaN/inf checks of the loss (each check waits for the GPU)
 WALL_TIME_COLUMNS = ("seconds", "images_per_s")  # history columns that vary between identical runs
-
-
-def run_dir_for(config: ExperimentConfig, root: Path | None = None, numerics: str | None = None) -> Path:
-    """<root>/<model>-<hash of config.identity() and the precision>; root defaults to
-    $COLORIZE_CHECKPOINT_DIR, else data/checkpoints. The name and profile are labels, not identity: the same
-    experiment asked for by two notebooks (05's classifier and 07's b = 10) is one folder, trained once.
-    The precision (`numerics`; default: what the config's device gives, `precision_of`) is identity: a bf16
-    run is another folder than the float32 run of the same config, whose name is what it always was."""
-    root = Path(root) if root is not None else checkpoint_root()
-    identity = config.identity()
-    if (numerics or precision_of(config)) == BF16:
-        identity["precision"] = BF16
-    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:10]
-    return root / f"{config.model}-{digest}"
-
-
-def precision_of(config: ExperimentConfig) -> str:
-    """The precision a run of `config` trains in on this machine (see precision.py)."""
-    return precision(pick_device(config.device), config.amp)
 
 
 def build(config: ExperimentConfig, data: ImageSet | None = None) -> tuple[torch.nn.Module, Task]:
