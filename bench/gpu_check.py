@@ -315,9 +315,16 @@ def _projection_lines(p: dict) -> str:
 
 
 class Stage:
-    def __init__(self, name: str, bound: int, command: list[str]):
-        self.name, self.bound, self.command = name, bound, command
+    def __init__(self, name: str, bound: int, command: list[str], notebooks: Path | None = None):
+        self.name, self.bound, self.command, self.notebooks = name, bound, command, notebooks
         self.status, self.seconds, self.lines = "not run", 0.0, []
+
+    def logs(self) -> list[Path]:
+        """The logs of notebooks this stage started and has not finished (the rehearsal's)."""
+        if self.notebooks is None:
+            return []
+        logs = self.notebooks.glob("*.ipynb.log")
+        return [p for p in logs if not p.with_name(p.name.removesuffix(".log")).exists()]
 
 
 def run_stage(stage: Stage, env: dict, log) -> None:
@@ -348,6 +355,9 @@ def run_stage(stage: Stage, env: dict, log) -> None:
         rc = proc.wait(timeout=stage.bound)
         stage.status = "ok" if rc == 0 else f"FAILED (exit {rc})"
     except subprocess.TimeoutExpired:
+        for log_file in stage.logs():  # where a notebook was when its time ran out
+            say(log, f"-- the last lines of {log_file}:")
+            say(log, "\n".join(log_file.read_text(errors="replace").splitlines()[-15:]))
         _stop(proc)
         stage.status = f"OUT OF TIME after {stage.bound} s"
     except KeyboardInterrupt:
@@ -539,6 +549,7 @@ def check(args) -> int:
     )
     colorize_cmd = [python, str(ROOT / "bench" / "colorize_speed.py"), *speed_args]
     stages = [Stage(n, b, c) for n, b, c in zip(STAGES, bounds, (measure_cmd, rehearsal_cmd, colorize_cmd))]
+    stages[1].notebooks = work / "reports" / "notebooks"
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a job's end (timeout, scancel): as Ctrl-C
     with open(args.log, "a", encoding="utf-8") as log:
         say(log, f"== GPU check: python {sys.version.split()[0]} ({python}); work folder {work}; log {args.log}")

@@ -164,6 +164,7 @@ def run_notebook(
                     # Every file the notebook writes is complete when its last cell ends: a graceful
                     # shutdown would only wait a second or two for the interpreter to tear down.
                     shutdown_kernel="immediate",
+                    on_cell_execute=_log_cell(log, started),
                 )
         except KeyboardInterrupt:
             header.wait()
@@ -213,6 +214,18 @@ class Header:
             print(f"[{self.args[0].stem}] (no time left: {type(e).__name__}: {e})", flush=True)
         finally:
             self.printed.set()
+
+
+def _log_cell(log, started: float):
+    """A hook writing `[12.3 s] cell 7: study.decodings(...)` to the log as each cell starts: where a slow
+    or stuck notebook is, read in the log while it runs."""
+
+    def hook(cell, cell_index):
+        first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+        log.write(f"[{time.monotonic() - started:.1f} s] cell {cell_index}: {first[:100]}\n")
+        log.flush()
+
+    return hook
 
 
 def _kernel_launched(timeout_s: float = 5.0) -> None:
