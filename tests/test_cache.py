@@ -131,6 +131,11 @@ def test_changed_inputs_rebuild(folder, tmp_path):
     stricter = load_cached(folder_files(folder), 32, cache_root=root, min_saturation=21)
     assert fingerprint(stricter) != before
     assert json.loads((stricter.cache_dir / "meta.json").read_text())["settings"]["min_saturation"] == 21
+    # So does another grouping threshold: the groups, hence the split, may change with it.
+    strict = fingerprint(stricter)
+    looser = load_cached(folder_files(folder), 32, cache_root=root, min_saturation=21, near_duplicate_correlation=0.5)
+    assert fingerprint(looser) != strict
+    assert json.loads((looser.cache_dir / "meta.json").read_text())["settings"]["near_duplicate_correlation"] == 0.5
 
 
 def test_interrupted_build_leaves_no_cache(folder, tmp_path, monkeypatch):
@@ -210,6 +215,21 @@ def test_load_image_set_folder_and_bundled(folder, tmp_path, monkeypatch):
         load_image_set("nope", 32)
     with pytest.raises(FileNotFoundError, match="missing"):
         load_image_set(f"folder:{tmp_path / 'missing'}", 32)
+
+
+@pytest.mark.slow  # validates and caches the bundled photos
+def test_a_folder_of_the_bundled_photos_keeps_the_stereo_pair_together(tmp_path):
+    import skimage.data
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for file in BUNDLED_PHOTOS:
+        (folder / file).write_bytes((Path(skimage.data.data_dir) / file).read_bytes())
+    data = load_cached(folder_files(folder), 32, seed=0, test_fraction=0.25, cache_root=tmp_path / "cache")
+    rows = {r["file"]: r for r in read_manifest(data.cache_dir)}
+    assert rows["motorcycle_right.png"]["group"] == rows["motorcycle_left.png"]["group"] == "motorcycle_left.png"
+    assert rows["motorcycle_right.png"]["split"] == rows["motorcycle_left.png"]["split"]
+    assert len({r["group"] for r in rows.values()}) == 8  # the nine photos, the pair joined
 
 
 def test_datareport_tables(folder, tmp_path):

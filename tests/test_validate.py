@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from colorize_lib.data.sources.bundled import BUNDLED_PHOTOS
 from colorize_lib.data.validate import (
+    NEAR_DUPLICATE_CORRELATION,
     FileCheck,
     check_file,
     check_files,
@@ -19,6 +21,8 @@ from colorize_lib.data.validate import (
     near_duplicate_groups,
     reason_code,
     saturation,
+    scene_features,
+    scene_scores,
 )
 
 
@@ -190,6 +194,88 @@ def test_near_duplicates_group_together_whatever_the_order(tmp_path):
     assert len({groups["a.png"], groups["d.png"], groups["e.png"]}) == 3
     rev = names[::-1]
     assert dict(zip(rev, near_duplicate_groups(rev, [checks[n].dhash for n in rev]))) == groups
+
+
+def bundled_folder(folder: Path) -> Path:
+    """scikit-image's bundled colour photos, copied into `folder` as a user would have them."""
+    import skimage.data
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for file in BUNDLED_PHOTOS:
+        (folder / file).write_bytes((Path(skimage.data.data_dir) / file).read_bytes())
+    return folder
+
+
+def groups_of(checks: dict[str, FileCheck], scenes: bool = True) -> dict[str, str]:
+    names = sorted(checks)
+    hashes = [checks[n].dhash for n in names]
+    found = near_duplicate_groups(names, hashes, scenes=[checks[n].scene for n in names] if scenes else None)
+    return dict(zip(names, found))
+
+
+def test_the_stereo_pair_joins_in_a_folder_and_no_other_bundled_photos_do(tmp_path):
+    folder = bundled_folder(tmp_path / "photos")
+    checks = {p.name: check_file(p, p.name, 32) for p in list_images(folder)}
+    groups = groups_of(checks)
+    assert groups["motorcycle_left.png"] == groups["motorcycle_right.png"] == "motorcycle_left.png"
+    others = [n for n in checks if not n.startswith("motorcycle")]
+    assert sorted(groups[n] for n in others) == sorted(others)  # each its own group
+    # The difference hash alone misses the pair (11 of 64 bits apart): the scene test is what joins it.
+    alone = groups_of(checks, scenes=False)
+    assert alone["motorcycle_left.png"] != alone["motorcycle_right.png"]
+
+
+def test_crops_and_resizes_join_their_original(tmp_path):
+    import skimage.data
+
+    variants = {}
+    for stem in ("chelsea", "coffee", "astronaut"):
+        image = Image.open(Path(skimage.data.data_dir) / f"{stem}.png").convert("RGB")
+        w, h = image.size
+        variants[f"{stem}.png"] = image
+        for share in (0.8, 0.7):
+            cw, ch = round(w * share), round(h * share)
+            left, top = (w - cw) // 2, (h - ch) // 2
+            variants[f"{stem}_crop{share:.0%}.png"] = image.crop((left, top, left + cw, top + ch))
+        variants[f"{stem}_half.jpg"] = image.resize((w // 2, h // 2), Image.Resampling.LANCZOS)
+    checks = {}
+    for name, image in variants.items():
+        image.save(tmp_path / name, quality=90)
+        checks[name] = check_file(tmp_path / name, name, 32)
+    groups = groups_of(checks)
+    assert {n: g.split("_")[0].removesuffix(".png") for n, g in groups.items()} == {
+        n: n.split("_")[0].removesuffix(".png") for n in variants
+    }
+    assert len(set(groups.values())) == 3
+    # Crops move every thumbnail pixel: the difference hash alone joins the resizes but not the crops.
+    alone = groups_of(checks, scenes=False)
+    assert alone["chelsea_half.jpg"] == alone["chelsea.png"] != alone["chelsea_crop80%.png"]
+
+
+def test_scene_scores_are_high_only_for_one_scene():
+    import skimage.data
+
+    def load(file: str) -> Image.Image:
+        return Image.open(Path(skimage.data.data_dir) / file).convert("RGB")
+
+    image = load("coffee.png")
+    w, h = image.size
+    crop = image.crop((w // 10, h // 10, w - w // 10, h - h // 10))  # the central 80%
+    scenes = np.stack([scene_features(p) for p in (image, crop, load("chelsea.png"))])
+    scores = scene_scores(scenes)
+    assert scores.shape == (3, 3) and np.allclose(np.diag(scores), 1.0, atol=1e-5)
+    # The original's central view (its middle 80%) is the whole crop, one of the crop's windows.
+    assert scores[0, 1] > 0.95
+    assert scores[:2, 2].max() < NEAR_DUPLICATE_CORRELATION and scores[2, :2].max() < NEAR_DUPLICATE_CORRELATION
+    assert np.allclose(scene_scores(scenes, slice(1, 3)), scores[1:3], atol=1e-6)
+
+
+def test_a_flat_photo_correlates_with_nothing():
+    flat = Image.new("RGB", (40, 30), (200, 30, 40))
+    features = scene_features(flat)
+    assert features.shape[0] > 1 and not features.any()
+    one_pixel = scene_features(Image.new("RGB", (1, 1), (200, 30, 40)))
+    assert one_pixel.shape == features.shape and not one_pixel.any()
 
 
 def test_list_images_is_recursive_and_case_insensitive(tmp_path):

@@ -37,6 +37,7 @@ from .validate import (
     MAX_PIXELS,
     MIN_SATURATION,
     NEAR_DUPLICATE_BITS,
+    NEAR_DUPLICATE_CORRELATION,
     FileCheck,
     check_files,
     mark_duplicates,
@@ -80,7 +81,7 @@ class ImageSet:
         return self.groups.get(name, name)
 
 
-CACHE_VERSION = 1  # bump when validation or resizing changes what a cache holds
+CACHE_VERSION = 2  # bump when validation, grouping or resizing changes what a cache holds (2: scene test)
 BASE_COLUMNS = ["file", "sha256", "bytes", "width", "height", "saturation", "group", "split", "reason"]
 
 
@@ -119,6 +120,7 @@ def load_cached(
     max_pixels: int = MAX_PIXELS,
     near_duplicate_bits: int = NEAR_DUPLICATE_BITS,
     upscale_small: bool = False,
+    near_duplicate_correlation: float = NEAR_DUPLICATE_CORRELATION,
 ) -> ImageSet:
     """The source's photos as an `ImageSet`, from the cache when it matches, else built (in parallel
     over `workers` processes, default one per core) and cached first. `upscale_small` keeps photos
@@ -135,6 +137,7 @@ def load_cached(
         min_saturation=min_saturation,
         max_pixels=max_pixels,
         near_duplicate_bits=near_duplicate_bits,
+        near_duplicate_correlation=near_duplicate_correlation,
     )
     if upscale_small:  # only when set, so the fingerprint of existing caches stays the same
         settings["upscale_small"] = True
@@ -254,7 +257,11 @@ def _build(
             groups = [files.groups[i] for i in eligible]
         else:
             groups = near_duplicate_groups(
-                [checks[i].name for i in eligible], [checks[i].dhash for i in eligible], settings["near_duplicate_bits"]
+                [checks[i].name for i in eligible],
+                [checks[i].dhash for i in eligible],
+                settings["near_duplicate_bits"],
+                [checks[i].scene for i in eligible],
+                settings["near_duplicate_correlation"],
             )
         for i, g in zip(eligible, groups):
             rows[i]["group"] = g
