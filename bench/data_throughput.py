@@ -67,7 +67,6 @@ def bench_files(tmp: Path) -> SourceFiles:
         keep = list(range(0, len(files.paths), step))[:PAPER_SUBSET]
         files.paths = [files.paths[i] for i in keep]
         files.names = [files.names[i] for i in keep]
-        files.groups = [files.groups[i] for i in keep]
         files.splits = [files.splits[i] for i in keep]
         files.slug = "paper-bench"
         return files

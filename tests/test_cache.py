@@ -15,6 +15,7 @@ from colorize_lib.data.cache import cache_dir_for, load_cached, read_manifest
 from colorize_lib.data.sources import resolve_source
 from colorize_lib.data.sources.bundled import BUNDLED_PHOTOS
 from colorize_lib.data.sources.folder import folder_files
+from colorize_lib.data.split import duplicates_of_test
 from colorize_lib.data.validate import square_resize
 
 
@@ -288,6 +289,15 @@ def test_a_source_with_its_own_split_keeps_its_test_photos_and_draws_validation_
     assert set(data.test_names) == fixed_test
     assert data.has_validation and not set(data.val_names) & fixed_test
     assert len(data.val_names) >= 3 and not set(data.val_names) & set(data.train_names)
+
+
+def test_duplicates_of_test_name_the_first_test_photo_of_the_group_whatever_the_order():
+    names = ["a", "b", "c", "d", "e", "f"]
+    groups = ["g1", "g1", "g1", "g2", "g3", "g3"]
+    sides = ["train", "test", "test", "train", "test", "test"]
+    assert duplicates_of_test(names, groups, sides) == {"a": "b"}  # d's group has no test photo
+    assert duplicates_of_test(names[::-1], groups[::-1], sides[::-1]) == {"a": "b"}
+    assert duplicates_of_test(["x", "y"], ["g", "g"], ["train", "train"]) == {}
 
 
 def test_resolve_source_rejects_a_bare_folder_prefix():

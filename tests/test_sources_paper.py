@@ -12,6 +12,7 @@ from colorize_lib.data import load_image_set
 from colorize_lib.data.cache import load_cached
 from colorize_lib.data.sources import paper
 from colorize_lib.data.sources.paper import count_paper_files, fetch_paper, paper_files
+from colorize_lib.data.validate import square_resize
 
 pytestmark = pytest.mark.slow  # runs git against a local repository
 
@@ -121,3 +122,25 @@ def test_paper_split_is_kept_and_independent_of_size(origin, tmp_path, monkeypat
     monkeypatch.setattr(paper, "fetch_paper", lambda: dataset)
     data = load_image_set("paper", 32)
     assert data.source == "paper" and len(data.test_names) == 2 and data.cache_dir.name == "paper-32"
+
+
+def test_a_training_photo_of_a_test_photos_scene_is_left_out(tmp_path):
+    """The authors split their photos at random: a stereo twin of a test photo may sit in training."""
+    import skimage.data
+
+    dataset = tmp_path / "dataset"
+    sides = {
+        "train": ["astronaut.png", "chelsea.png", "coffee.png", "motorcycle_left.png"],
+        "test": ["motorcycle_right.png", "rocket.jpg"],
+    }
+    for side, files in sides.items():
+        (dataset / side).mkdir(parents=True)
+        for i, file in enumerate(files, 1):
+            name = f"train_img_{i:04d}.jpg" if side == "train" else f"val_img_{i:04d}.jpg"
+            square = square_resize(Image.open(Path(skimage.data.data_dir) / file), 256)  # as the authors' 512 squares
+            Image.fromarray(square).save(dataset / side / name, quality=95)
+    data = load_cached(paper_files(dataset), 64, cache_root=tmp_path / "cache")
+    assert data.test_names == ["test/val_img_0001.jpg", "test/val_img_0002.jpg"]
+    assert data.train_names == [f"train/train_img_{i:04d}.jpg" for i in (1, 2, 3)]
+    assert [n for n, _ in data.skipped] == ["train/train_img_0004.jpg"]
+    assert data.skipped[0][1].startswith("near-duplicate of test/val_img_0001.jpg")

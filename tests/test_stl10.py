@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from stl10_standin import standin_from_bundled, write_stl10
+from stl10_standin import crops, standin_from_bundled, write_stl10
 
-from colorize_lib import paths
+from colorize_lib import datareport, paths
 from colorize_lib.data import load_image_set
 from colorize_lib.data.cache import read_manifest
 from colorize_lib.data.sources import resolve_source, stl10
+from colorize_lib.data.sources.bundled import BUNDLED_PHOTOS
 from colorize_lib.data.sources.folder import folder_slug
 from colorize_lib.data.sources.stl10 import read_images, stl10_files
 
@@ -63,6 +64,59 @@ def test_load_image_set_keeps_stl10_split_and_reports_skips(standin, tmp_path, m
     assert rows["test/00004.png"]["split"] == "test" and rows["test/00004.png"]["group"] == "test/00004.png"
 
 
+def leaky_split(folder: Path) -> Path:
+    """An STL-10 folder whose own split leaks, as a random split of real photos can: the test side holds the
+    crops (`stl10_standin.crops`) of hubble_deep_field, ihc and motorcycle_right (test/00001-00015), the
+    training side those of astronaut, chelsea, coffee, motorcycle_left, retina and rocket (train/00001-00030),
+    then an 80% centre crop of ihc's square (train/00031). motorcycle_left's square (train/00016) is the
+    stereo twin of motorcycle_right's (test/00011); train/00031 is a crop of test/00006."""
+    import skimage.data
+
+    data = Path(skimage.data.data_dir)
+    test_files = ("hubble_deep_field.jpg", "ihc.png", "motorcycle_right.png")
+    train = [c for f in sorted(BUNDLED_PHOTOS) if f not in test_files for c in crops(data / f)]
+    test = [c for f in test_files for c in crops(data / f)]
+    ihc = Image.fromarray(test[5])  # the square of ihc, 96x96
+    train.append(np.asarray(ihc.crop((10, 10, 86, 86)).resize((96, 96), Image.Resampling.LANCZOS)))
+    return write_stl10(folder, np.stack(train), np.stack(test))
+
+
+def test_training_photos_that_duplicate_a_test_photo_are_left_out_and_the_test_set_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "CACHE_DIR", tmp_path / "cache")
+    folder = leaky_split(tmp_path / "stl10")
+    data = load_image_set(f"stl10:{folder}", image_size=64, val_fraction=0.15)
+    assert data.test_names == [f"test/{i:05d}.png" for i in range(1, 16)]  # the published test set, whole
+    skipped = dict(data.skipped)
+    assert skipped["train/00016.png"].startswith("near-duplicate of test/00011.png (a test photo")
+    assert skipped["train/00031.png"].startswith("near-duplicate of test/00006.png (a test photo")
+    assert set(skipped) & set(data.train_names + data.val_names) == set()
+    # No photo group straddles train, validation and test.
+    sides = {
+        side: {data.group_of(n) for n in names}
+        for side, names in (("train", data.train_names), ("val", data.val_names), ("test", data.test_names))
+    }
+    assert data.has_validation
+    assert not sides["train"] & sides["test"] and not sides["val"] & sides["test"]
+    assert not sides["train"] & sides["val"]
+    rows = {r["file"]: r for r in read_manifest(data.cache_dir)}
+    assert rows["train/00016.png"]["group"] == rows["test/00011.png"]["group"] != rows["train/00017.png"]["group"]
+    assert rows["train/00016.png"]["split"] == rows["train/00031.png"]["split"] == ""
+    # Notebook 01 lists them: which file, which test photo, what was done.
+    table = datareport.skipped_table(data).set_index("file")
+    assert table.loc["train/00016.png", "code"] == "near-duplicate"
+    assert "test/00011.png" in table.loc["train/00016.png", "reason"]
+    assert "left out of training" in table.loc["train/00016.png", "reason"]
+    # A new seed redraws validation only, another size keeps the same photos out.
+    for again in (
+        load_image_set(f"stl10:{folder}", image_size=64, seed=1, val_fraction=0.15),
+        load_image_set(f"stl10:{folder}", image_size=48),
+    ):
+        assert again.test_names == data.test_names
+        assert {n for n, r in again.skipped if r.startswith("near-duplicate")} == {
+            n for n, r in data.skipped if r.startswith("near-duplicate")
+        }
+
+
 def test_images_read_back_upright_as_torchvision_reads_them(tmp_path):
     images = pattern(3)
     folder = write_stl10(tmp_path / "s", images, pattern(1, seed=1))
@@ -82,7 +136,7 @@ def test_images_read_back_upright_as_torchvision_reads_them(tmp_path):
     # The extracted PNGs hold the same pixels.
     files = stl10_files(folder)
     assert files.names == ["train/00001.png", "train/00002.png", "train/00003.png", "test/00001.png"]
-    assert files.splits == ["train", "train", "train", "test"] and files.groups == files.names
+    assert files.splits == ["train", "train", "train", "test"] and files.groups is None  # grouped by near-duplicates
     assert files.root == folder / "png"
     assert np.array_equal(np.asarray(Image.open(folder / "png" / "train" / "00002.png")), images[1])
 

@@ -9,8 +9,11 @@ A cache folder `CACHE_DIR/<source-slug>-<image_size>/` holds
 The cache is rebuilt when the file list, a file's size or mtime, or a validation setting changes;
 a new seed, test fraction or validation fraction only recomputes the split column. The validation
 photos (`val`) are groups of the training side that choose the checkpoint (`split.validation_groups`);
-the test side is the same with or without them. A build happens in a temporary
-folder renamed into place when complete, so an interrupted build never looks like a cache.
+the test side is the same with or without them. A source with a split of its own (`paper`, `stl10`) is
+grouped like a folder, and its training photos in the group of a test photo are skipped as
+"near-duplicate" (`split.duplicates_of_test`), so no photo group straddles train, validation and test for
+any source. A build happens in a temporary folder renamed into place when complete, so an interrupted
+build never looks like a cache.
 """
 
 import csv
@@ -32,7 +35,7 @@ import torch
 from .. import paths
 from ..files import atomic_write_text, replace_folder
 from .sources import SourceFiles
-from .split import split_by_group, validation_groups
+from .split import duplicates_of_test, split_by_group, validation_groups
 from .validate import (
     MAX_PIXELS,
     MIN_SATURATION,
@@ -191,6 +194,24 @@ def _assign_splits(files: SourceFiles, rows: list[dict], split: dict | None) -> 
                 r["split"] = "val"
 
 
+def _skip_duplicates_of_test(files: SourceFiles, rows: list[dict]) -> None:
+    """Skip each training photo of the source's own split that shares a group with a test photo. Decided
+    on the groups of every photo that passed the size-independent checks (a test photo too small at this
+    size still counts), so the same at every size, and kept in the manifest, so a new seed keeps it too.
+    A photo skipped already (too small, say) keeps its first reason."""
+    fixed = dict(zip(files.names, files.splits))
+    grouped = [r for r in rows if r["group"]]
+    left_out = duplicates_of_test(
+        [r["file"] for r in grouped], [r["group"] for r in grouped], [fixed[r["file"]] for r in grouped]
+    )
+    for r in grouped:
+        if r["file"] in left_out and not r["reason"]:
+            r["reason"] = (
+                f"near-duplicate of {left_out[r['file']]} (a test photo of the source's own split: "
+                "left out of training, the test set stays as published)"
+            )
+
+
 def _check_usable(files: SourceFiles, rows: list[dict], image_size: int) -> None:
     kept = Counter(r["split"] for r in rows if r["split"])
     if not (kept["train"] and kept["test"]):
@@ -265,6 +286,8 @@ def _build(
             )
         for i, g in zip(eligible, groups):
             rows[i]["group"] = g
+        if files.splits is not None:
+            _skip_duplicates_of_test(files, rows)
         if all(r["reason"] for r in rows):
             _raise_unusable(files, rows, size, "no usable image")
         _assign_splits(files, rows, split)

@@ -1,5 +1,6 @@
-"""The split rules: which photo groups go to test, and which training groups choose the checkpoint.
-Functions of the group names and the seed only, so the listing order of the photos does not matter."""
+"""The split rules: which photo groups go to test, which training groups choose the checkpoint, and, for a
+source with a split of its own, which training photos must leave because they are near-duplicates of a test
+photo. Functions of the names, groups and seed only, so the listing order of the photos does not matter."""
 
 import hashlib
 
@@ -39,3 +40,15 @@ def validation_groups(train_groups: list[str], seed: int, val_fraction: float) -
         return set()
     k = min(max(VALIDATION_MIN_GROUPS, round(val_fraction * len(unique))), VALIDATION_MAX_GROUPS)
     return set(_ranked(unique, f"validation:{seed}")[:k])
+
+
+def duplicates_of_test(names: list[str], groups: list[str], sides: list[str]) -> dict[str, str]:
+    """For a source's own split (`sides`: "train"/"test" per photo): each training photo that shares its
+    group with a test photo -> that test photo (the first by name, when there are several). These leave
+    training rather than join the test side: the test set stays the one the source published, so results
+    remain comparable with everyone else's on it."""
+    first_test: dict[str, str] = {}
+    for name, group, side in zip(names, groups, sides):
+        if side == "test" and (group not in first_test or name < first_test[group]):
+            first_test[group] = name
+    return {n: first_test[g] for n, g, side in zip(names, groups, sides) if side == "train" and g in first_test}

@@ -3,7 +3,8 @@ cannot be used, and say why.
 
 A rejected file gets a reason that starts with a short stable code ("zero-bytes", "truncated",
 "not-an-image", "unreadable", "too-large", "too-small", "colourless", "duplicate"), then details in
-parentheses, e.g. "too-small (300x200 < 512)". `reason_code` recovers the code.
+parentheses, e.g. "too-small (300x200 < 512)". `reason_code` recovers the code. (`cache` adds one more,
+"near-duplicate", for a training photo of a source's own split that shares a group with a test photo.)
 
 Only "too-small" depends on the target `image_size`; every other check, the duplicate test and the
 near-duplicate grouping do not, so a split built from them is the same at every resolution.

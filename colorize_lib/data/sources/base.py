@@ -14,5 +14,5 @@ class SourceFiles:
     paths: list[Path]
     names: list[str]
     groups: list[str] | None = None  # photo group per file; None = group near-duplicates
-    splits: list[str] | None = None  # "train"/"test" per file when the source fixes the split
+    splits: list[str] | None = None  # "train"/"test" per file when the source fixes the split (test kept whole)
     extra: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> extra manifest columns

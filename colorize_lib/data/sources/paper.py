@@ -88,7 +88,9 @@ def fetch_paper(
 
 def paper_files(dataset: Path) -> SourceFiles:
     """The images of a fetched `dataset` folder with the authors' own train/test split, named
-    'train/train_img_0001.jpg' etc. Each photo is its own group (the split is not recomputed)."""
+    'train/train_img_0001.jpg' etc. The split is not recomputed; photos are grouped like a folder's, and
+    a training photo in the group of a test photo is skipped (`cache`), as the authors' random split does
+    not keep near-duplicates apart."""
     dataset = Path(dataset)
     paths = sorted((dataset / "train").glob(TRAIN_PATTERN)) + sorted((dataset / "test").glob(TEST_PATTERN))
     if not paths:
@@ -100,6 +102,5 @@ def paper_files(dataset: Path) -> SourceFiles:
         root=dataset,
         paths=paths,
         names=names,
-        groups=list(names),
         splits=[n.split("/", 1)[0] for n in names],
     )

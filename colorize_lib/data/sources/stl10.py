@@ -163,7 +163,8 @@ def _extract(binary: Path, png: Path, sums: dict[str, str], md5_source: str, rec
 def stl10_files(folder: Path, source: str = "stl10") -> SourceFiles:
     """The train and test images of `folder/stl10_binary` as PNG files `folder/png/{train,test}/00001.png`,
     extracted on the first call (the bins checked against their md5) and reused while the bins keep their
-    size, mtime and md5. STL-10's own split is kept: each photo is its own group."""
+    size, mtime and md5. STL-10's own split is kept; photos are grouped like a folder's, and a training
+    photo in the group of a test photo is skipped (`cache`)."""
     folder = Path(folder).expanduser()
     binary = folder / BINARY_FOLDER
     missing = [f for f in BIN_FILES.values() if not (binary / f).is_file()]
@@ -187,6 +188,5 @@ def stl10_files(folder: Path, source: str = "stl10") -> SourceFiles:
         root=png,
         paths=[png / name for name in names],
         names=names,
-        groups=list(names),
         splits=[name.split("/", 1)[0] for name in names],
     )
