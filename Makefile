@@ -1,7 +1,7 @@
 # The colorization study, end to end.
 #   make reproduce [PROFILE=smoke|cpu|paper|rehearsal|authors] [DATA=bundled|paper|stl10|stl10:PATH|folder:PATH|pexels]
 #                  [ENV=venv|system]
-#                  [SEED=N] [TEST_FRACTION=0.45]
+#                  [SEED=N] [SEEDS=N] [TEST_FRACTION=0.45]
 #   make test
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
@@ -10,6 +10,9 @@ SHELL := /bin/bash
 PROFILE ?= cpu
 DATA ?= bundled
 SEED ?= 0
+# Training seeds of every experiment a verdict compares; empty: the profile's (three on cpu and paper).
+# SEEDS=1 costs a third of the GPU time and leaves every verdict inconclusive ("one training seed").
+SEEDS ?=
 # Share of photo groups held out for test; empty: the profile's (0.25). E.g. 0.45 for 10 test photos of 23.
 TEST_FRACTION ?=
 REPORTS ?= reports
@@ -92,6 +95,7 @@ export COLORIZE_REPORTS_DIR := $(abspath $(REPORTS))
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 	@echo "  variables: PROFILE=$(PROFILE) (smoke|cpu|paper|rehearsal|authors)  SEED=$(SEED)"
+	@echo "             SEEDS=$(or $(SEEDS),(the profile's)) (training seeds of each run a verdict compares; 3 on cpu and paper)"
 	@echo "             DATA=$(DATA) (bundled|paper|stl10|stl10:PATH|folder:PATH|pexels)"
 	@echo "             (authors: the published notebook's recipe, for DATA=stl10; README 'The authors' notebook setting')"
 	@echo "             TEST_FRACTION=$(or $(TEST_FRACTION),(the profile's)) (share of photo groups held out for test)"
@@ -180,7 +184,7 @@ reproduce: $(HTML) $(REPORTS)/index.html  ## run every notebook (PROFILE, DATA) 
 export COLORIZE_RUN_STARTED := $(shell date +%s)
 
 # Rewritten only when PROFILE, DATA, SEED or TEST_FRACTION change, so switching any reruns every notebook.
-SETTINGS_LINE := PROFILE=$(PROFILE) DATA=$(DATA) SEED=$(SEED)$(if $(TEST_FRACTION), TEST_FRACTION=$(TEST_FRACTION))
+SETTINGS_LINE := PROFILE=$(PROFILE) DATA=$(DATA) SEED=$(SEED)$(if $(SEEDS), SEEDS=$(SEEDS))$(if $(TEST_FRACTION), TEST_FRACTION=$(TEST_FRACTION))
 $(SETTINGS): FORCE
 	@mkdir -p $(dir $@)
 	@echo "$(SETTINGS_LINE)" | cmp -s - $@ 2>/dev/null || echo "$(SETTINGS_LINE)" > $@
@@ -192,7 +196,7 @@ $(SETTINGS): FORCE
 # skips finished notebooks and training resumes from its last epoch.
 $(REPORTS)/notebooks/%.ipynb: notebooks/%.ipynb $(SETTINGS) | $(ENV_STAMP)
 	@$(PY) -m colorize_tools.runner run $< $@ --profile '$(PROFILE)' --data '$(DATA)' --seed $(SEED) \
-	  $(if $(TEST_FRACTION),--test-fraction $(TEST_FRACTION))
+	  $(if $(SEEDS),--seeds $(SEEDS)) $(if $(TEST_FRACTION),--test-fraction $(TEST_FRACTION))
 
 # Offline HTML: code hidden, figures inlined, nothing fetched from the web (colorize_tools.htmlreport). The
 # runner has rendered it already; rendered here only when it is missing or older than its notebook.
@@ -215,6 +219,7 @@ $(REPORTS)/index.html: $(HTML) | $(ENV_STAMP)
 WORKERS ?= 1
 train: | $(ENV_STAMP)  ## train every distinct run of PROFILE/DATA/SEED, WORKERS=N at a time (SHARD=k/K: a share)
 	@$(PY) -m colorize_tools.train_all --profile '$(PROFILE)' --data '$(DATA)' --seed $(SEED) --workers $(WORKERS) \
+	  $(if $(SEEDS),--seeds $(SEEDS)) \
 	  $(if $(SHARD),--shard $(SHARD)) $(if $(TEST_FRACTION),--test-fraction $(TEST_FRACTION))
 
 colorize: $(ENV_STAMP)  ## colorize photos: make colorize IN=photo-or-folder OUT=folder [EXPERIMENT=unet_lab] [COMPARE=1]

@@ -120,7 +120,7 @@ def measure(args) -> None:
             flush=True,
         )
     for profile in ("paper", "authors"):
-        for seeds in (1, 3) if profile == "paper" else (1,):
+        for seeds in (None, 1):  # the profile's (three for every run a verdict compares), SEEDS=1
             p = projection(profile, seeds, results)
             record(kind="projection", **p)
             print(_projection_lines(p), flush=True)
@@ -266,10 +266,11 @@ def bf16_peak(card: str) -> tuple[str, float | None]:
     return card, next((peak for key, peak in BF16_PEAK.items() if key in card), None)
 
 
-def projection(profile: str, seeds: int, results: dict[tuple, dict]) -> dict:
-    """Training and evaluation seconds of every distinct run of `profile` on its data, `seeds` training seeds
-    each: crops per epoch (or one pass over the training photos) x epochs at the shape's training rate,
-    plus the test and validation photos scored after every epoch and once more for the tables."""
+def projection(profile: str, seeds: int | None, results: dict[tuple, dict]) -> dict:
+    """Training and evaluation seconds of every run of `profile` on its data (`study_configs`: each training
+    seed a run; `seeds`: SEEDS=, None the profile's): crops per epoch (or one pass over the training photos)
+    x epochs at the shape's training rate, plus the test and validation photos scored after every epoch and
+    once more for the tables."""
     from colorize_lib.engine.experiments import study_configs
     from colorize_lib.reference import PAPER_TEST_IMAGES, PAPER_TRAIN_IMAGES, STL10_TEST_IMAGES, STL10_TRAIN_IMAGES
 
@@ -279,15 +280,16 @@ def projection(profile: str, seeds: int, results: dict[tuple, dict]) -> dict:
     }[profile]
     train_s = eval_s = 0.0
     missing = []
-    for c in study_configs(profile, PROJECTED[profile]):
+    configs = study_configs(profile, PROJECTED[profile], seeds=seeds)
+    for c in configs:
         r = results.get(shape_key(c))
         if r is None or "error" in r:
             missing.append(c.name)
             continue
         val = round(train_images * c.val_fraction)
-        train_s += seeds * c.epochs * (c.samples_per_epoch or train_images - val) / r["train_rate"]
-        eval_s += seeds * (c.epochs + 1) * (test_images + val) / r["eval_rate"]
-    return dict(profile=profile, seeds=seeds, train_s=train_s, eval_s=eval_s, missing=missing)
+        train_s += c.epochs * (c.samples_per_epoch or train_images - val) / r["train_rate"]
+        eval_s += (c.epochs + 1) * (test_images + val) / r["eval_rate"]
+    return dict(profile=profile, seeds=seeds, runs=len(configs), train_s=train_s, eval_s=eval_s, missing=missing)
 
 
 def _shape_line(r: dict) -> str:
@@ -303,7 +305,8 @@ def _shape_line(r: dict) -> str:
 
 def _projection_lines(p: dict) -> str:
     what = "make reproduce PROFILE=paper DATA=paper" if p["profile"] == "paper" else "PROFILE=authors DATA=stl10"
-    seeds = f"{p['seeds']} training seed{'s' if p['seeds'] > 1 else ''} per run"
+    seeds = "SEEDS=1" if p["seeds"] == 1 else "the profile's seeds (3 for every run a verdict compares)"
+    seeds += f", {p['runs']} runs"
     line = (
         f"projected {what}, {seeds}: {(p['train_s'] + p['eval_s']) / 3600:.2f} h of training and evaluation "
         f"({p['train_s'] / 3600:.2f} h training), plus the notebooks' own time (the rehearsal's)"

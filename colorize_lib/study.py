@@ -244,22 +244,26 @@ def sweep(
     label: str,
     score: Callable[[Run, ImageSet], pd.DataFrame] = evaluate,
     extra: Callable[[Run, pd.DataFrame, ImageSet], dict] | None = None,
+    seeds: int | list[int] | None = None,
 ) -> Sweep:
-    """Train (or reload) each config of `ablation()`, score it (`score`: per-view table), and save the table
-    (one row per value: `summary_row` with the setting and `extra(run, per_image, images)`, then the gray
-    row), the histories and the per-view scores under the notebook's name. `label` names a row, with {}
-    for the value: 'U-Net RGB, α = {}'."""
+    """Train (or reload) each config of `ablation()` with its training seeds (`training_seeds`: the
+    profile's, or `seeds`), score every seed (`score`: per-view table), and save the table (one row per
+    value: `summary_row` over all its seeds, their spread, the setting and `extra(run, per_image, images)`,
+    then the gray row), the first seed's histories and the per-view scores of every seed under the notebook's
+    name. `label` names a row, with {} for the value: 'U-Net RGB, α = {}'."""
     setting, _, symbol = _ablation_of(configs[0])
     rows, per_image, histories = [], {}, {}
     for config in configs:
-        run = fit(config, images)
+        runs = [fit(config.replace(seed=s), images) for s in training_seeds(config, seeds)]
         value = getattr(config, setting)
-        scores = per_image[value] = score(run, images)
-        row = dict(summary_row(run, scores, label.format(f"{value:g}")), **{setting: value})
-        rows.append(dict(row, **(extra(run, scores, images) if extra else {})))
-        histories[f"{symbol} = {value:g}"] = run.history
+        per_seed = [score(run, images) for run in runs]
+        scores = per_image[value] = pd.concat(per_seed, ignore_index=True)
+        row = dict(summary_row(runs[0], scores, label.format(f"{value:g}")), **{setting: value})
+        row.update(seed_spread(per_seed))
+        rows.append(dict(row, **(extra(runs[0], per_seed[0], images) if extra else {})))
+        histories[f"{symbol} = {value:g}"] = runs[0].history
         save_config(config)
-    rows.append(gray_row(scores, configs[0].resolution))
+    rows.append(gray_row(per_seed[0], configs[0].resolution))
     table = pd.DataFrame(rows)
     save_table(table, notebook)
     save_table(
@@ -305,15 +309,15 @@ def bin_extra(run: Run, per_image: pd.DataFrame, images: ImageSet) -> dict:
 
 
 def versus(name: str, result: Sweep, reference) -> pd.DataFrame:
-    """Each value of a sweep against `reference` (the paper's setting), paired on the same test photos;
-    saved as `name`."""
+    """Each value of a sweep against `reference` (the paper's setting), paired on the same test photos,
+    read as one family (intervals at 1 - 0.05/m, p-values Bonferroni-adjusted); saved as `name`."""
     symbol = _ablation_of(result.configs[0])[2]
     per = result.per_image
+    values = [v for v in per if v != reference and reference in per]
     table = pd.DataFrame(
         [
-            compare(per[v], per[reference], f"{symbol} = {v:g}", f"{symbol} = {reference:g}")
-            for v in per
-            if v != reference and reference in per
+            compare(per[v], per[reference], f"{symbol} = {v:g}", f"{symbol} = {reference:g}", family=len(values))
+            for v in values
         ]
     )
     save_table(table, name)
@@ -345,15 +349,21 @@ class Budget:
     per_image: dict[tuple[str, str], pd.DataFrame]
 
 
-def training_budget(notebook: str, profile: str, data: str, images: ImageSet, **overrides) -> Budget:
+def training_budget(
+    notebook: str, profile: str, data: str, images: ImageSet, seeds: int | list[int] | None = None, **overrides
+) -> Budget:
     """Table 1's 96² models under each arm of `config.BUDGET_ARMS` (the stated 240 steps, a longer
-    budget, the published lr): trained or reloaded, scored, saved as `<notebook>` and its history. The
-    authors' arm (`experiments.AUTHORS_ARM`) joins, scored on STL-10's test photos, where its runs exist."""
+    budget, the published lr), each with its training seeds (`training_seeds`): trained or reloaded,
+    scored, saved as `<notebook>`, its history (first seed) and the per-view scores of every seed
+    (`<notebook>_per_image`, columns model and arm). The authors' arm (`experiments.AUTHORS_ARM`) joins,
+    scored on STL-10's test photos, where its runs exist."""
     rows, histories, per_image = [], {}, {}
     for arm, config in budget_configs(profile, data, **overrides):
-        run = fit(config, images)
-        scores = per_image[config.model, arm] = evaluate(run, images)
-        rows.append(dict(budget_row(run, scores, arm), data=data))
+        runs = [fit(config.replace(seed=s), images) for s in training_seeds(config, seeds)]
+        per_seed = [evaluate(r, images) for r in runs]
+        run, scores = runs[0], pd.concat(per_seed, ignore_index=True)
+        per_image[config.model, arm] = scores
+        rows.append(dict(budget_row(run, scores, arm), data=data, n_seeds=len(runs)))
         histories[f"{config.model}, {arm}"] = run.history
         save_config(config)
     authors = [(c, finished_run_dir(c)) for c in authors_arm_configs(overrides.get("seed", 0))]
@@ -373,6 +383,10 @@ def training_budget(notebook: str, profile: str, data: str, images: ImageSet, **
     table = pd.DataFrame(rows)
     save_table(table, notebook)
     save_table(pd.concat([h.assign(run=name) for name, h in histories.items()]), f"{notebook}_history")
+    save_table(
+        pd.concat([t.assign(model=m, arm=a) for (m, a), t in per_image.items()], ignore_index=True),
+        f"{notebook}_per_image",
+    )
     return Budget(table, histories, per_image)
 
 
@@ -400,15 +414,18 @@ def budget_curves(name: str, budget: Budget):
 
 
 def budget_verdicts(notebook: str, budget: Budget, profile: str, data: str) -> pd.DataFrame:
-    """The budget's claims judged (`claims.budget_verdicts`), saved as `<notebook>_verdicts`."""
-    verdicts = paper_claims.budget_verdicts(budget.per_image, data, profile)
+    """The budget's claims judged (`claims.budget_verdicts`) in one family with the gap explanations that
+    follow them, saved as `<notebook>_verdicts`."""
+    others = paper_claims.gap_tests(budget.per_image)
+    verdicts = paper_claims.budget_verdicts(budget.per_image, data, profile, other_tests=others)
+    print(paper_claims.family_note(verdicts))
     save_table(verdicts, f"{notebook}_verdicts")
     return verdicts
 
 
 def budget_explanations(notebook: str, budget: Budget, verdicts: pd.DataFrame) -> pd.DataFrame:
     """Which of the three explanations of the gap between Table 1's U-Net RGB and the appendix the numbers
-    support (`claims.explain_gap`), saved as `<notebook>_explanations` for the summary."""
-    table = paper_claims.explain_gap(budget.per_image, verdicts)
+    support (`claims.explain_gap`), at the level of the verdicts' family, saved as `<notebook>_explanations`."""
+    table = paper_claims.explain_gap(budget.per_image, verdicts, level=verdicts.attrs.get("level"))
     save_table(table, f"{notebook}_explanations")
     return table

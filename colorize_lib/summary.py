@@ -3,6 +3,8 @@ comparisons the paper makes, the regression curves, the four models side by side
 schedule of every run, the paper's claims judged, the facts of the bin grid, and one photo colorized at
 full size. Nothing trains here: the runs are reloaded."""
 
+from dataclasses import dataclass
+
 import pandas as pd
 import torch
 
@@ -52,17 +54,69 @@ def per_image_tables() -> dict[str, pd.DataFrame]:
     return {m: load_table(f"{NOTEBOOK_OF[m]}_per_image") for m in TABLE1}
 
 
-def paper_comparisons(per_image: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The comparisons the paper makes, paired on the same photos: U-Net RGB vs baseline and LAB vs the
-    classifier in PSNR, the classifier vs LAB in colourfulness; saved as `table1_comparisons`."""
-    pairs = [
-        ("unet_rgb", "baseline", "psnr"),
-        ("unet_lab", "unet_classif", "psnr"),
-        ("unet_classif", "unet_lab", "colorfulness"),
-    ]
-    table = pd.DataFrame(
-        [compare(per_image[a], per_image[b], MODEL_LABELS[a], MODEL_LABELS[b], column=c) for a, b, c in pairs]
+# The comparisons the paper makes, shown with p-values on page 08: tests of the page's one family.
+PAPER_COMPARISONS = (
+    ("unet_rgb", "baseline", "psnr"),
+    ("unet_lab", "unet_classif", "psnr"),
+    ("unet_classif", "unet_lab", "colorfulness"),
+)
+
+
+@dataclass
+class PageVerdicts:
+    """Every test page 08 shows, judged as one family (Bonferroni over `family` comparisons at `level`):
+    the paper's claims, the training budget's, the gap explanations and the paper's comparisons."""
+
+    claims: pd.DataFrame
+    budget: pd.DataFrame
+    explanations: pd.DataFrame
+    family: int
+    level: float
+    note: str
+
+
+def page_verdicts(per_image: dict[str, pd.DataFrame], profile: str, data: str) -> PageVerdicts:
+    """The paper's claims and the training budget's judged in one call (`claims.page_claims`: each test
+    once), with the gap explanations and PAPER_COMPARISONS counted into the same family; saved as `claims`,
+    `08_budget_verdicts` and `08_gap_explanations`."""
+    budget = budget_tables()
+    others = paper_claims.gap_tests(budget) + len(PAPER_COMPARISONS)
+    table = paper_claims.judge(
+        models=per_image,
+        resolutions={m: int(load_table(NOTEBOOK_OF[m])["resolution"].iloc[0]) for m in TABLE1},
+        alphas={a: t for a, t in load_table("06_alpha_ablation_per_image").groupby("alpha")},
+        classif_val_ce=load_table("05_classification_history")["test_loss"].tolist(),
+        profile=profile,
+        data=data,
+        budget=budget,
+        claims=paper_claims.page_claims(),
+        other_tests=others,
     )
+    family, level = table.attrs["family"], table.attrs["level"]
+    explanations = paper_claims.explain_gap(budget, table, level=level)
+    budget_ids = [c.id for c in paper_claims.BUDGET_CLAIMS if c.id in table.index]
+    claims, verdicts = table.drop(index=budget_ids), table.loc[budget_ids]
+    save_table(claims.reset_index(), "claims")
+    save_table(verdicts.reset_index(), "08_budget_verdicts")
+    save_table(explanations, "08_gap_explanations")
+    return PageVerdicts(claims, verdicts, explanations, family, level, paper_claims.family_note(table))
+
+
+def budget_tables() -> dict[tuple[str, str], pd.DataFrame]:
+    """(model, arm) -> the per-view scores (every seed) of notebook 06's training-budget runs."""
+    table = load_table("06_training_budget_per_image")
+    return {(m, a): t.drop(columns=["model", "arm"]) for (m, a), t in table.groupby(["model", "arm"])}
+
+
+def paper_comparisons(per_image: dict[str, pd.DataFrame], page: PageVerdicts) -> pd.DataFrame:
+    """The comparisons the paper makes, paired on the same photos: U-Net RGB vs baseline and LAB vs the
+    classifier in PSNR, the classifier vs LAB in colourfulness, each read at the page's family level
+    (interval and Bonferroni-adjusted p-value); saved as `table1_comparisons`."""
+    rows = [
+        compare(per_image[a], per_image[b], MODEL_LABELS[a], MODEL_LABELS[b], column=c, family=page.family)
+        for a, b, c in PAPER_COMPARISONS
+    ]
+    table = pd.DataFrame(rows)
     save_table(table, "table1_comparisons")
     return table
 
@@ -114,22 +168,6 @@ def schedules(profile: str, data: str) -> pd.DataFrame:
         ]
     )
     save_table(table, "schedules")
-    return table
-
-
-def claims(per_image: dict[str, pd.DataFrame], profile: str, data: str) -> pd.DataFrame:
-    """The paper's claims judged on every table the study wrote (`claims.judge`), saved as `claims`; the
-    family-wise line is printed above the table."""
-    table = paper_claims.judge(
-        models=per_image,
-        resolutions={m: int(load_table(NOTEBOOK_OF[m])["resolution"].iloc[0]) for m in TABLE1},
-        alphas={a: t for a, t in load_table("06_alpha_ablation_per_image").groupby("alpha")},
-        classif_val_ce=load_table("05_classification_history")["test_loss"].tolist(),
-        profile=profile,
-        data=data,
-    )
-    save_table(table.reset_index(), "claims")
-    print(paper_claims.family_note(table))
     return table
 
 

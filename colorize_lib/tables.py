@@ -14,6 +14,8 @@ from numbers import Integral, Real
 
 import pandas as pd
 
+from .scoring.stats import format_p, places_for
+
 GRAY_MODEL = "Gray (a=b=0)"
 INTERVAL = ("_lo", "_hi")
 SPREAD = ("_seed_mean", "_seed_std")
@@ -40,15 +42,18 @@ def decimals(column: str) -> int | None:
     return None
 
 
-def number(value, column: str) -> str:
-    """One value as the page shows it: rounded for its column, integers as integers, missing as blank."""
+def number(value, column: str, places: int | None = None) -> str:
+    """One value as the page shows it: rounded for its column (or to `places`), integers as integers,
+    p-values below 0.001 as '< 0.001', missing as blank."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool) or not isinstance(value, Real):
         return str(value)
+    if column.startswith("p_value") or column == "p":
+        return format_p(float(value))
     if isinstance(value, Integral) or (float(value).is_integer() and decimals(column) is None and abs(value) < 1e6):
         return f"{int(value):d}"
-    places = decimals(column)
+    places = decimals(column) if places is None else places
     return f"{value:.{places}f}" if places is not None else f"{value:.3g}"
 
 
@@ -110,9 +115,13 @@ def _gray_rows(table: pd.DataFrame) -> list[bool]:
 
 
 def _with_interval(mean, lo, hi, column: str) -> str:
-    text = number(mean, column)
+    """`mean [lo, hi]`, with more decimals where a bound would otherwise round to zero (`places_for`)."""
+    places = decimals(column)
+    if places is not None and all(isinstance(v, Real) for v in (lo, hi)):
+        places = places_for((lo, hi), places)
+    text = number(mean, column, places)
     if text and number(lo, column):
-        return f"{text} [{number(lo, column)}, {number(hi, column)}]"
+        return f"{text} [{number(lo, column, places)}, {number(hi, column, places)}]"
     return text
 
 

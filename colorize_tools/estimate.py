@@ -72,26 +72,26 @@ def _history(config) -> tuple[int, float | None, float, float]:
         return 0, None, 0.0, 0.0
 
 
-def notebook_runs(profile: str, data: str) -> dict[str, list]:
+def notebook_runs(profile: str, data: str, seeds: int | None = None) -> dict[str, list]:
     """Notebook -> the configs it trains first in the study (notebooks that train nothing are absent)."""
     # Imported here: they load torch, which `make reproduce`'s final summary has no use for.
     from colorize_lib.engine.experiments import notebook_of, study_configs
 
     runs: dict[str, list] = {}
-    for config in study_configs(profile, data):
+    for config in study_configs(profile, data, seeds=seeds):
         runs.setdefault(notebook_of(config.name), []).append(config)
     return runs
 
 
 def study_work(
-    names: list[str], profile: str, data: str, train_images: int, since: float | None = None
+    names: list[str], profile: str, data: str, train_images: int, since: float | None = None, seeds: int | None = None
 ) -> dict[str, float | None]:
     """Seconds of training each notebook of `names` still needs on this machine (see the module docstring):
     None for a notebook with training left while no run has been measured here yet. A run counts as
     measured here when its history was written at or after `since` (Unix seconds; None: whenever)."""
     from colorize_lib.engine.precision import precision_of
 
-    runs = {n: [(c, *_history(c)) for c in configs] for n, configs in notebook_runs(profile, data).items()}
+    runs = {n: [(c, *_history(c)) for c in configs] for n, configs in notebook_runs(profile, data, seeds).items()}
     every = [r for rs in runs.values() for r in rs]
     numerics = precision_of(every[0][0]) if every else "float32"
     factors: dict[str, list[float]] = {}

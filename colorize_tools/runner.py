@@ -110,10 +110,18 @@ class KernelStream:
 
 
 def run_notebook(
-    notebook: Path, out: Path, profile: str, data: str, seed: int = 0, test_fraction: float | None = None
+    notebook: Path,
+    out: Path,
+    profile: str,
+    data: str,
+    seed: int = 0,
+    test_fraction: float | None = None,
+    seeds: int | None = None,
 ) -> int:
     """Execute `notebook` into `out` and render it as REPORTS/NAME.html (see the module docstring); return
-    the exit status. `test_fraction` (None: the profile's) is the share of photo groups held out for test."""
+    the exit status. `test_fraction` (None: the profile's) is the share of photo groups held out for test;
+    `seeds` (None: the profile's) the training seeds of each run a verdict compares, passed to the notebooks
+    that train such runs (those with a `seeds` parameter)."""
     notebook, out = Path(notebook), Path(out)
     if not notebook.is_file():
         raise FileNotFoundError(f"notebook {notebook} does not exist")
@@ -138,8 +146,11 @@ def run_notebook(
     log_path.unlink(missing_ok=True)
     # Absolute: the kernel runs in notebooks/, and REPORTS (default `reports`) may be relative.
     progress = out.with_name(out.name + ".progress").resolve()
-    header = Header(notebook, out, profile, data)
-    resume = resume_command(profile, data, reports, seed, test_fraction)
+    header = Header(notebook, out, profile, data, seeds)
+    resume = resume_command(profile, data, reports, seed, test_fraction, seeds)
+    parameters = dict(profile=profile, data=data, seed=seed, test_fraction=test_fraction)
+    if seeds is not None and "seeds" in papermill.inspect_notebook(str(notebook)):
+        parameters["seeds"] = seeds
     with (
         open(log_path, "a", encoding="utf-8") as log,
         _papermill_log(log),
@@ -154,7 +165,7 @@ def run_notebook(
                 papermill.execute_notebook(
                     str(notebook),
                     str(partial),
-                    parameters=dict(profile=profile, data=data, seed=seed, test_fraction=test_fraction),
+                    parameters=parameters,
                     kernel_name="python3",
                     cwd=str(notebook.parent),
                     progress_bar=False,
@@ -194,9 +205,9 @@ class Header:
     left`). Its time left needs the study's configs, hence torch: it is worked out in a thread while the
     kernel starts in its own process, and the kernel's lines wait for it (`printed`)."""
 
-    def __init__(self, notebook: Path, out: Path, profile: str, data: str):
+    def __init__(self, notebook: Path, out: Path, profile: str, data: str, seeds: int | None = None):
         # Absolute: papermill changes the working directory to the notebook's while it runs.
-        self.args = (notebook.absolute(), out.absolute(), profile, data)
+        self.args = (notebook.absolute(), out.absolute(), profile, data, seeds)
         self.printed = threading.Event()
         self.thread = threading.Thread(target=self._announce, name="time-left", daemon=True)
 
@@ -280,10 +291,14 @@ def _failed(notebook: Path, e: Exception, where: str, streams, partial: Path, lo
     )
 
 
-def resume_command(profile: str, data: str, reports: Path, seed: int = 0, test_fraction: float | None = None) -> str:
+def resume_command(
+    profile: str, data: str, reports: Path, seed: int = 0, test_fraction: float | None = None, seeds: int | None = None
+) -> str:
     cmd = f"make reproduce PROFILE={shlex.quote(profile)} DATA={shlex.quote(data)}"
     if seed:
         cmd += f" SEED={seed}"
+    if seeds is not None:
+        cmd += f" SEEDS={seeds}"
     if test_fraction is not None:
         cmd += f" TEST_FRACTION={test_fraction:g}"
     if Path(reports).resolve() != (PROJECT_ROOT / "reports").resolve():
@@ -291,7 +306,7 @@ def resume_command(profile: str, data: str, reports: Path, seed: int = 0, test_f
     return cmd
 
 
-def header_line(notebook: Path, out: Path, profile: str, data: str) -> str:
+def header_line(notebook: Path, out: Path, profile: str, data: str, seeds: int | None = None) -> str:
     """'[k/N] NAME · elapsed M:SS · about X min left' (or 'time left: measuring', see estimate.py)."""
     names = sorted(p.stem for p in notebook.parent.glob("[0-9][0-9]_*.ipynb"))
     k = names.index(notebook.stem) if notebook.stem in names else 0
@@ -300,7 +315,7 @@ def header_line(notebook: Path, out: Path, profile: str, data: str) -> str:
     try:
         reports = out.parent.parent
         n_train = estimate.train_images(reports)
-        work = estimate.study_work(names, profile, data, n_train, since=started)
+        work = estimate.study_work(names, profile, data, n_train, since=started, seeds=seeds)
     except ValueError:  # a profile the config refuses: the notebook will say so itself
         return line
     todo = [notebook.stem] + [n for n in names[k + 1 :] if _will_run(n, k, names, out.parent, notebook.parent)]
@@ -534,13 +549,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--test-fraction", type=float, help="share of photo groups held out for test (default: the profile's)"
     )
+    run.add_argument("--seeds", type=int, help="training seeds of each run a verdict compares (the profile's)")
     finish = sub.add_parser("finish", help="print Table 1 and the index page's path")
     finish.add_argument("reports", type=Path)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     sys.stdout.reconfigure(errors="replace")  # the │ and Δ on a terminal that cannot show them
     try:
         if args.command == "run":
-            return run_notebook(args.notebook, args.out, args.profile, args.data, args.seed, args.test_fraction)
+            return run_notebook(
+                args.notebook, args.out, args.profile, args.data, args.seed, args.test_fraction, args.seeds
+            )
         print_summary(args.reports)
         return 0
     except KeyboardInterrupt:  # before the notebook started: nothing to clean up

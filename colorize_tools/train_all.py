@@ -210,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--data", default="bundled")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, help="training seeds of each run a verdict compares (the profile's)")
     parser.add_argument("--test-fraction", type=float, default=None)
     parser.add_argument("--workers", type=int, default=1, help="runs trained at a time (one per GPU)")
     parser.add_argument("--shard", default=None, help="k/K: this machine's share of the runs")
@@ -226,7 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     try:
         parse_shard(args.shard)
-        configs = study_configs(args.profile, args.data, seed=args.seed, test_fraction=args.test_fraction)
+        configs = study_configs(
+            args.profile, args.data, seeds=args.seeds, seed=args.seed, test_fraction=args.test_fraction
+        )
     except ValueError as e:
         parser.error(str(e))
     # The photos first, each cached set built once here rather than by several workers at a time.

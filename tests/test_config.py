@@ -93,12 +93,17 @@ def test_study_counts_each_distinct_experiment_once():
     assert len(names) == 15 and "alpha_ablation-a0.7" not in names and "bin_ablation-b10" not in names
     assert names[-1] == "unet_classif-field"
     assert sum(not n.startswith("budget-") for n in names) == 11  # 12 table rows + the field run, 11 runs
-    # paper: the stated arm is Table 1's run (20 epochs of 5,882 images, batch 512, lr 1e-4).
-    assert len(study_configs("paper")) == 15 and "budget-baseline-stated" not in [
-        c.name for c in study_configs("paper")
-    ]
-    # The cpu profile's ablations and arms are their own runs, and each Table 1 model trains three seeds.
-    assert len(study_configs("cpu")) == 19 + 4 * 2
+    # paper: the stated arm is Table 1's run (20 epochs of 5,882 images, batch 512, lr 1e-4): 15 distinct
+    # configs, and every one a verdict compares (all but b = 5, 15 and the field run) trains three seeds.
+    paper = study_configs("paper")
+    assert len(study_configs("paper", seeds=1)) == 15 and len(paper) == 12 * 3 + 3
+    assert "budget-baseline-stated" not in [c.name for c in paper]
+    assert sorted(c.seed for c in paper if c.name == "alpha_ablation-a0.5") == [0, 1, 2]
+    assert [c.seed for c in paper if c.name == "bin_ablation-b5"] == [0]
+    # cpu: the ablations and arms are their own runs; Table 1's models and the five α train three seeds, the
+    # budget arms one (their three would add about 18 minutes on 2 cores).
+    assert len(study_configs("cpu")) == 4 * 3 + 5 * 3 + 3 + 6 + 1
+    assert len(study_configs("smoke", seeds=3)) == 12 * 3 + 3  # SEEDS=3 on any profile
 
 
 def test_notebook_ablation_defaults_are_the_configs():

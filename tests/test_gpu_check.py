@@ -51,9 +51,9 @@ def test_the_whole_check_measures_every_shape_rehearses_and_projects(gpu_check_r
     assert "deterministic kernels cost" in text and "U-Net LAB:" in text
     assert "rehearsal, seconds per notebook" in text and "02_baseline_cnn" in text
     for what in (
-        "PROFILE=paper DATA=paper, 1 training seed",
-        "PROFILE=paper DATA=paper, 3 training seeds",
-        "PROFILE=authors DATA=stl10, 1 training seed",
+        "PROFILE=paper DATA=paper, the profile's seeds",
+        "PROFILE=paper DATA=paper, SEEDS=1",
+        "PROFILE=authors DATA=stl10, the profile's seeds",
     ):
         assert f"projected make reproduce {what}" in text or f"projected {what}" in text, what
     assert "photos/s" in text.split("colorize, photos/s", 1)[1]

@@ -145,12 +145,14 @@ def test_every_results_table_says_how_its_checkpoints_were_chosen_never_by_test(
 
 
 def test_claims_on_the_bundled_photos_hold_or_fail_nothing(smoke_run):
-    """Two test photos are below the six photo groups a verdict needs: nothing is held or not held."""
+    """Two test photos are below the photo groups a verdict needs: nothing is held or not held."""
+    from colorize_lib.scoring.claims import MIN_GROUPS
+
     tables = smoke_run / "reports" / "tables"
     claims = pd.read_csv(tables / "claims.csv").set_index("id")
     assert set(claims["verdict"]) <= {"inconclusive", "not testable"}
     assert claims.loc["skip_helps", "verdict"] == "inconclusive" and claims.loc["skip_helps", "n_groups"] == 2
-    assert "a verdict needs at least 6" in claims.loc["skip_helps", "why"]
+    assert f"a verdict needs at least {MIN_GROUPS}" in claims.loc["skip_helps", "why"]
     assert claims.loc["unet_rgb_13p5", "verdict"] == "not testable"
     budget = pd.read_csv(tables / "06_training_budget_verdicts.csv")
     assert (budget["verdict"] == "not testable").all()
@@ -234,7 +236,16 @@ SHOWN_TABLES = {
         "06_training_budget_explanations",
     ],
     "07_bin_ablation": ["07_bin_ablation", "07_bin_comparisons"],
-    "08_summary": ["table1", "table1_comparisons", "claims", "grid_facts", "schedules", "06_alpha_ablation"],
+    "08_summary": [
+        "table1",
+        "table1_comparisons",
+        "claims",
+        "08_budget_verdicts",
+        "08_gap_explanations",
+        "grid_facts",
+        "schedules",
+        "06_alpha_ablation",
+    ],
 }
 
 

@@ -1,10 +1,15 @@
+import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from colorize_lib.scoring.claims import MIN_GROUPS
 from colorize_lib.scoring.stats import (
+    BOOTSTRAP_FROM,
+    RESAMPLES,
     Sample,
     difference,
     estimate,
@@ -19,6 +24,7 @@ from colorize_lib.scoring.stats import (
     with_intervals,
 )
 
+_BENCH = Path(__file__).resolve().parents[1] / "bench"
 VIEWS = ["whole", "top-left", "bottom-left", "top-right", "bottom-right"]
 
 
@@ -57,52 +63,76 @@ def test_views_of_one_photo_count_once():
     assert hi - mean == pytest.approx(12.7062 * 5.0, rel=1e-4) and mean - lo == pytest.approx(hi - mean)
 
 
-def test_the_interval_of_a_mean_is_the_textbook_t_interval():
+def test_below_bootstrap_from_groups_the_interval_of_a_mean_is_the_textbook_t_interval():
     from scipy import stats
 
-    x = np.random.default_rng(3).normal(18, 2, 9)
+    x = np.random.default_rng(3).normal(18, 2, BOOTSTRAP_FROM - 1)
+    n = len(x)
     est = estimate(_numbers(x))
-    half = stats.t.ppf(0.975, 8) * x.std(ddof=1) / np.sqrt(9)
+    half = stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n)
     assert (est.lo, est.hi) == pytest.approx((x.mean() - half, x.mean() + half))
-    assert est.df == pytest.approx(8) and est.n_groups == 9
+    assert est.df == pytest.approx(n - 1) and est.n_groups == n and len(est.t_star) == 0
 
 
-@pytest.mark.parametrize("n", [8, 30])
-def test_coverage_of_the_interval_over_simulated_studies(n):
-    """2,000 made-up studies of n photo differences (skewed, like PSNR gains): the 95% interval must cover
-    the true mean 95% ± 3% of the time. A percentile bootstrap covers ~88% at n = 8 (see stats.py)."""
-    rng = np.random.default_rng(n)
-    true_mean, hits, studies = 0.5, 0, 2000
-    for _ in range(studies):
-        x = rng.normal(true_mean, 2.0, n) if _ % 2 else true_mean - 1.0 + rng.gamma(4.0, 0.25, n) * 1.0
-        est = estimate(_numbers(x))
-        hits += est.lo <= true_mean <= est.hi
-    assert abs(hits / studies - 0.95) <= 0.03, hits / studies
+def test_the_bootstrap_t_keeps_the_textbook_standard_error_and_follows_the_skew():
+    """From BOOTSTRAP_FROM groups on, the standard error is still s/√n; the quantiles come from resampling the
+    groups, so a sample with a long left tail gets a longer lower arm than upper arm (a t interval's are equal)."""
+    x = np.random.default_rng(3).normal(18, 2, 12)
+    est = estimate(_numbers(x))
+    assert est.se_groups == pytest.approx(x.std(ddof=1) / np.sqrt(12)) and len(est.t_star) > 0.99 * RESAMPLES
+    assert est.lo < est.mean < est.hi
+    assert estimate(_numbers(x)) == est  # the resamples are fixed: the same data, the same interval
+    rng = np.random.default_rng(3)
+    left = np.concatenate([rng.normal(1.0, 0.3, 13), [-5.0, -6.5]])  # most gain a little, two lose a lot
+    skewed = estimate(_numbers(left))
+    assert skewed.mean - skewed.lo > 3 * (skewed.hi - skewed.mean)
+    assert skewed.skewness < -1
 
 
-def test_coverage_with_photo_groups_and_seeds():
-    """Groups of 1-3 correlated photos and 3 training seeds that each shift the result: the interval over
-    groups and seeds covers the true mean 95% ± 3% of 2,000 studies; one that ignores the seeds does not."""
-    rng = np.random.default_rng(11)
-    n_groups, seeds, studies = 12, 3, 2000
-    sizes = np.array([1, 2, 3] * 4)
-    photo_group = np.repeat(np.arange(n_groups), sizes)
-    hits = hits_one_seed = 0
-    for _ in range(studies):
-        group_effect = rng.normal(0, 1.0, n_groups)[photo_group]
-        photo = group_effect + rng.normal(0, 0.5, len(photo_group))
-        seed_effect = rng.normal(0, 0.6, seeds)
-        values = photo[None] + seed_effect[:, None] + rng.normal(0, 0.2, (seeds, len(photo_group)))
-        # Group means per seed, weighted by photos (what `sample` makes of such a table, built directly).
-        means = np.stack([np.bincount(photo_group, v) / sizes for v in values])[:, :, None]
-        names = tuple(map(str, range(n_groups)))
-        # Truth: the mean over photos is 0 in expectation over groups, photos and seeds.
-        est = estimate(Sample((means,), sizes.astype(float), names))
-        hits += est.lo <= 0.0 <= est.hi
-        one = estimate(Sample((means[:1],), sizes.astype(float), names))
-        hits_one_seed += one.lo <= 0.0 <= one.hi
-    assert abs(hits / studies - 0.95) <= 0.03, hits / studies
-    assert hits_one_seed / studies < 0.92  # the seed's shift is real uncertainty
+def test_the_p_value_is_read_off_the_interval():
+    x = np.random.default_rng(5).normal(0.6, 1.0, 15)
+    est = estimate(_numbers(x))
+    p = est.p_value()
+    lo, _ = est.bounds(1 - p)
+    assert 0 < p < 1 and lo == pytest.approx(0.0, abs=1e-6)  # at level 1 - p the interval touches 0
+    assert est.bounds(1 - p * 1.01)[0] > 0 > est.bounds(1 - p * 0.99)[0]
+
+
+def _coverage_module():
+    spec = importlib.util.spec_from_file_location("interval_coverage", _BENCH / "interval_coverage.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Studies per cell: the Monte Carlo error of a 2.5% rate is then 0.8%.
+STUDIES = 400
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", ["normal", "gamma(2)", "lognormal 0.5"])
+@pytest.mark.parametrize("seeds", [1, 3])
+def test_each_one_sided_error_stays_near_its_nominal_level_per_data_shape(shape, seeds):
+    """Made-up studies per data shape (bench/interval_coverage.py), each mirrored: at every number of groups
+    a verdict is given at (MIN_GROUPS on), the share of studies whose truth lies below the 95% interval, and
+    the share above it, stay under twice the nominal 2.5% plus twice the Monte Carlo error. The heavier shapes
+    (lognormal σ = 1, a failure mixture) are the method's known limits: RESULTS has their table."""
+    sim = _coverage_module()
+    limit = 2 * 0.025 + 2 * np.sqrt(0.025 * 0.975 / STUDIES)
+    for sign in (1, -1) if shape != "normal" else (1,):
+        for n in (MIN_GROUPS, 10, 20):
+            errors = sim.one_sided_errors(shape, sign, n, seeds, STUDIES, levels=(0.95,))[("bootstrap-t", 0.95)]
+            assert max(errors) <= limit, (shape, sign, n, seeds, errors)
+
+
+@pytest.mark.slow
+def test_left_skewed_gains_with_no_true_gain_are_rarely_held():
+    """Most photos gain a little, a few lose a lot (the failure mixture with its long tail on the left), true
+    mean 0, 10 groups x 3 seeds: 'gain above 0' is held (the whole 95% interval above 0) in at most about 10%
+    of 400 studies; the t interval it replaced is shown beside it in RESULTS."""
+    sim = _coverage_module()
+    below, _ = sim.one_sided_errors("failure 15%", -1, 10, 3, 400, levels=(0.95,))[("bootstrap-t", 0.95)]
+    assert below <= 0.10, below
 
 
 def test_two_files_of_one_group_count_once():
@@ -226,3 +256,12 @@ def test_bad_tables_name_the_problem():
         mean_ci(_table({"a": [1.0], "b": [float("nan")]}), "psnr")
     with pytest.raises(ValueError, match="level"):
         mean_ci(_table({"a": [1.0], "b": [2.0]}), "psnr", level=1.5)
+
+
+def test_rounding_never_hides_a_sign_or_a_significance():
+    from colorize_lib.scoring.stats import format_p
+
+    assert format_interval((0.005, 0.0004, 0.0096), "dB", signed=True) == "+0.0050 dB [+0.0004, +0.0096]"
+    assert format_interval((18.2, 17.9, 18.5), "dB") == "18.20 dB [17.90, 18.50]"
+    assert format_interval((-0.3, -0.61, -0.004), signed=True) == "-0.300 [-0.610, -0.004]"
+    assert format_p(0.00031) == "< 0.001" and format_p(0.0412) == "0.041" and format_p(float("nan")) == ""

@@ -71,3 +71,20 @@ def test_a_named_index_is_a_column_and_a_plain_one_is_dropped():
     claims = pd.DataFrame({"verdict": ["held"]}, index=pd.Index(["skip_helps"], name="id"))
     assert list(readable(claims.reset_index()).columns) == ["id", "verdict"]
     assert "skip_helps" in show(claims).to_html() and ">id<" in show(claims).to_html().replace(" ", "")
+
+
+def test_a_bound_near_zero_and_a_small_p_value_keep_their_meaning_on_the_page():
+    table = pd.DataFrame(
+        [
+            dict(
+                comparison="a − b",
+                difference=0.0051,
+                difference_lo=0.0004,
+                difference_hi=0.0098,
+                p_value_adjusted=0.0003,
+            )
+        ]
+    )
+    page = readable(table)
+    assert page["difference [lo, hi]"].iloc[0] == "0.0051 [0.0004, 0.0098]"
+    assert page["p_value_adjusted"].iloc[0] == "< 0.001" and number(0.0412, "p_value") == "0.041"

@@ -100,17 +100,44 @@ PROFILES: dict[str, dict[str, dict]] = {
 }
 
 
-# Training seeds of each Table 1 model (notebooks 02-05) when a notebook names none: the cpu profile trains
-# three, so Table 1 and the claims carry what another seed changes (stats.py widens every interval by it);
-# smoke keeps CI at one, and the paper profile, one GPU run per model as the paper, leaves it to `seeds=`.
-TABLE1_SEEDS = {"smoke": 1, "cpu": 3, "paper": 1, "rehearsal": 1, "authors": 1}
+# Training seeds per run. Every verdict compares what training recipes produce and needs
+# `claims.MIN_SEEDS` (three) seeds per arm, so that its interval carries what another seed changes: the
+# experiments whose runs a verdict compares train three seeds where the profile can afford them. `seeds`
+# (a notebook parameter, SEEDS= for make) sets the count of every such experiment at once, e.g. one for a
+# user short of GPU time: the claims table then says which verdicts it cannot give.
+VERDICT_EXPERIMENTS = ("baseline", "unet_rgb", "unet_lab", "unet_classif", "alpha_ablation", "budget")
+VERDICT_SEEDS = 3
+PROFILE_SEEDS = {  # profile -> experiment -> seeds when no count is given (absent: one)
+    "smoke": {},  # CI: every notebook in seconds
+    # The budget arms' three seeds would add about 18 minutes on 2 cores: their comparisons read "one seed".
+    "cpu": dict.fromkeys(VERDICT_EXPERIMENTS[:5], VERDICT_SEEDS),
+    "paper": dict.fromkeys(VERDICT_EXPERIMENTS, VERDICT_SEEDS),
+    "rehearsal": {},  # two steps a run: one seed meets every shape
+    "authors": dict.fromkeys(VERDICT_EXPERIMENTS, VERDICT_SEEDS),
+}
 
 
-def training_seeds(config: ExperimentConfig, seeds: list[int] | None = None) -> list[int]:
-    """`seeds` as ints, or the profile's count of seeds from the config's: seed, seed + 1, ..."""
-    if seeds is not None:
+def experiment_of(name: str) -> str:
+    """The experiment a run belongs to, from its name: 'alpha_ablation-a0.5' -> 'alpha_ablation',
+    'budget-unet_rgb-long' -> 'budget', 'unet_classif-field' -> 'field'."""
+    head, _, tail = name.partition("-")
+    return "field" if tail == "field" else head
+
+
+def training_seeds(config: ExperimentConfig, seeds: int | list[int] | None = None) -> list[int]:
+    """The training seeds of `config`'s experiment: `seeds` itself when a list; else a count (`seeds`
+    when given and the experiment is one a verdict compares, else the profile's) from the config's seed
+    on: seed, seed + 1, ..."""
+    if seeds is not None and not isinstance(seeds, int):
         return [int(s) for s in seeds]
-    return [config.seed + i for i in range(TABLE1_SEEDS.get(config.profile, 1))]
+    experiment = experiment_of(config.name)
+    if seeds is not None and experiment in VERDICT_EXPERIMENTS:
+        count = seeds
+    else:
+        count = PROFILE_SEEDS.get(config.profile, {}).get(experiment, 1)
+    if count < 1:
+        raise ValueError(f"parameter 'seeds' = {seeds!r} is invalid: expected a count of at least 1, or a list")
+    return [config.seed + i for i in range(count)]
 
 
 # The ablations' settings, as notebooks 06 and 07 default to them (a test keeps the two in step).
@@ -118,17 +145,14 @@ ALPHAS = (0.0, 0.3, 0.5, 0.7, 1.0)
 BIN_SIZES = (5, 10, 15)
 
 
-def study_configs(profile: str, data: str = "bundled", **overrides) -> list[ExperimentConfig]:
-    """Every config the notebooks train, in notebook order, each distinct experiment once (the first
-    notebook asking for it names it): what a projection of the whole study's cost should count and what
-    `make train` trains. `overrides` are the notebooks' common parameters (seed, test_fraction, device)."""
+def study_configs(profile: str, data: str = "bundled", seeds: int | None = None, **overrides) -> list[ExperimentConfig]:
+    """Every config the notebooks train, in notebook order, each distinct run once (the first notebook
+    asking for it names it), each training seed a run of its own (`training_seeds`; `seeds`: the count of
+    every experiment a verdict compares): what a projection of the whole study's cost should count and
+    what `make train` trains. `overrides` are the notebooks' common parameters (seed, test_fraction, device)."""
     seed = overrides.pop("seed", 0)
-    configs = [
-        make_config(e, profile, data, **dict(overrides, seed=s))
-        for e in ("baseline", "unet_rgb", "unet_lab", "unet_classif")
-        for s in training_seeds(make_config(e, profile, data, **dict(overrides, seed=seed)))
-    ]
     common = dict(overrides, seed=seed)
+    configs = [make_config(e, profile, data, **common) for e in ("baseline", "unet_rgb", "unet_lab", "unet_classif")]
     configs += [
         make_config("alpha_ablation", profile, data, **common, alpha=a, name=f"alpha_ablation-a{a:g}") for a in ALPHAS
     ]
@@ -139,7 +163,9 @@ def study_configs(profile: str, data: str = "bundled", **overrides) -> list[Expe
     configs += [field_classifier_config(profile, data, **common)]
     distinct: dict[str, ExperimentConfig] = {}
     for c in configs:
-        distinct.setdefault(json.dumps(c.identity(), sort_keys=True), c)
+        for s in training_seeds(c, seeds):
+            run = c.replace(seed=s)
+            distinct.setdefault(json.dumps(run.identity(), sort_keys=True), run)
     return list(distinct.values())
 
 

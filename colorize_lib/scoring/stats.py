@@ -7,33 +7,42 @@ group: the views of a photo are averaged first, then the photos of a group, and 
 however many photos it holds (its weight in the mean is its number of photos, so the point estimate
 stays the mean over photos). Without a `group` column each photo is its own group.
 
-The interval is a Student-t interval with a jackknife standard error: leave one group out at a time
-(and, when a table has several seeds, one seed at a time), recompute the statistic, and read its
-spread. For the plain mean of n groups this is exactly the textbook t interval (mean ± t(n-1)·s/√n),
-whose coverage stays at 92-95% from n = 3 on (skewed data lowest), where a percentile bootstrap covers
-73% at n = 3 and 86% at n = 8, and at n = 2 is just [min, max] (bench/interval_coverage.py prints both;
-tests/test_stats.py asserts the t interval's). For other statistics — a paired
-difference, the PSNR of the pooled MSE, the spread or slope over α — the jackknife gives the same
-kind of standard error. Seeds and groups are crossed sources of variation: their variances add,
-and the degrees of freedom follow Welch–Satterthwaite, so a difference that one seed could erase
-gets a wide interval.
+The interval is studentized: a jackknife standard error (leave one group out at a time, recompute the
+statistic, read its spread; for the plain mean of n groups this is the textbook s/√n), and for the
+quantiles of (statistic − estimate) / standard error a bootstrap over photo groups (bootstrap-t, Efron &
+Tibshirani ch. 12.5): `RESAMPLES` resamples of the groups, each with its own jackknife standard error. Where
+per-photo gains are skewed (most photos gain a little, a few lose a lot), the t quantiles' symmetric
+interval misses on the long side far more often than its level says; the bootstrap-t's own quantiles
+follow the skew. bench/interval_coverage.py prints the one-sided error of both, per data shape (normal,
+gamma(2), lognormal, a failure mixture, each mirrored), number of groups and seeds, and
+tests/test_stats.py asserts it per shape. Below `BOOTSTRAP_FROM` groups there is too little to resample
+and the t interval is used; no verdict rests on so few (claims.MIN_GROUPS).
 
+Seeds and groups are crossed sources of variation. When a table has several training seeds, a
+delete-one-seed jackknife gives the seed part of the standard error, with a t quantile on its seeds − 1
+degrees of freedom; the two parts' half-widths add in quadrature on each side (the method of variance
+estimates recovery, Zou & Donner 2008), so a difference that one seed could erase gets a wide interval.
+A p-value is read off the same interval: the level at which it first excludes the null.
 With a single group there is nothing to learn the spread from: the interval is NaN (printed
 "n/a") and a warning is issued, rather than lo = hi = mean, which would read as perfect certainty.
 """
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+
 # The t distribution from scipy.special: the same functions scipy.stats.t calls, without importing
 # scipy.stats (half a second in every notebook kernel).
-from scipy.special import stdtr, stdtrit
+from scipy.special import stdtrit
 
 LEVEL = 0.95  # coverage of a single interval
+RESAMPLES = 10_000  # bootstrap resamples of the groups: enough for the 0.1% tails a claims table's level needs
+BOOTSTRAP_FROM = 6  # groups; fewer: the t interval (too few distinct resamples to learn a distribution from)
+_SEED = 20261204  # the resamples are fixed: the same data always give the same interval
 
 
 class Interval(NamedTuple):
@@ -53,7 +62,10 @@ class PairedDiff(NamedTuple):
 
 @dataclass(frozen=True)
 class Estimate:
-    """A statistic with its interval, standard error, degrees of freedom and the sample behind it."""
+    """A statistic with its interval, standard error and the sample behind it. `se` adds the group and seed
+    parts (`se_groups`, `se_seeds`); `df` is the Welch–Satterthwaite degrees of freedom of the t reference
+    used below BOOTSTRAP_FROM groups; `t_star` the bootstrap-t draws of the group part (empty: t reference);
+    `skewness` the sample skewness of the groups' jackknife pseudo-values (a skewed statistic's groups)."""
 
     mean: float
     lo: float
@@ -64,18 +76,39 @@ class Estimate:
     n_photos: int
     n_seeds: int  # the fewest seeds of any table it used (1: seed variance not covered)
     level: float
+    se_groups: float = float("nan")
+    se_seeds: float = 0.0
+    df_seeds: float = float("inf")
+    skewness: float = float("nan")
+    t_star: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
 
     @property
     def interval(self) -> Interval:
         return Interval(self.mean, self.lo, self.hi)
 
+    def bounds(self, level: float) -> tuple[float, float]:
+        """The interval at another `level`, from the same standard errors and bootstrap draws."""
+        return _bounds(self.mean, self.se_groups, self.se_seeds, self.df_seeds, self.df, self.t_star, level)
+
     def p_value(self, null: float = 0.0) -> float:
-        """Two-sided p-value of 'the statistic equals `null`' from the same t reference."""
+        """Two-sided p-value of 'the statistic equals `null`': one minus the level at which the interval
+        first excludes `null` (so p < 1 - level exactly when the interval at `level` excludes it)."""
         if not np.isfinite(self.se) or self.n_groups < 2:
             return float("nan")
         if self.se == 0:
             return 0.0 if self.mean != null else 1.0
-        return float(2 * stdtr(self.df, -abs(self.mean - null) / self.se))
+        if self.mean == null:
+            return 1.0
+        side = 0 if null < self.mean else 1  # the bound that moves towards the null as the level grows
+        lo, hi = 0.0, 1.0 - 1e-12  # levels: at `lo` the interval excludes the null, at `hi` it does not
+        if (self.bounds(hi)[side] > null) if side == 0 else (self.bounds(hi)[side] < null):
+            return 1.0 - hi
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            bound = self.bounds(mid)[side]
+            excludes = bound > null if side == 0 else bound < null
+            lo, hi = (mid, hi) if excludes else (lo, mid)
+        return 1.0 - lo
 
 
 def photo_of(view: str) -> str:
@@ -186,11 +219,13 @@ def _column_means(parts: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarra
 def estimate(
     data: Sample, statistic: Callable[[np.ndarray], np.ndarray] | None = None, level: float = LEVEL
 ) -> Estimate:
-    """The statistic of the column means (identity on a single column when None) with its t interval.
+    """The statistic of the column means (identity on a single column when None) with its interval.
 
-    `statistic` maps column means (..., k) to (...). The standard error adds a delete-one-group
-    jackknife and, per table with several seeds, a delete-one-seed jackknife; the t quantile uses
-    Welch–Satterthwaite degrees of freedom. NaN interval, with a warning, below two groups.
+    `statistic` maps column means (..., k) to (...), over any leading dimensions. The standard error adds
+    a delete-one-group jackknife and, per table with several seeds, a delete-one-seed jackknife; the
+    group part's quantiles come from the bootstrap-t over groups (t on g - 1 degrees of freedom below
+    BOOTSTRAP_FROM groups), the seed part's from t (see the module docstring). NaN interval, with a
+    warning, below two groups.
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
@@ -224,11 +259,76 @@ def estimate(
             means[:, offset : offset + k] = without
             components.append((_jackknife_var(np.asarray(statistic(means), dtype=float)), n_seeds - 1))
         offset += k
-    var = sum(v for v, _ in components)
+    var_groups, var_seeds = components[0][0], sum(v for v, _ in components[1:])
+    var = var_groups + var_seeds
     se = float(np.sqrt(var))
     df = float(var**2 / sum(v**2 / d for v, d in components if v > 0)) if var > 0 else float(g - 1)
-    half = float(stdtrit(df, (1 + level) / 2)) * se
-    return Estimate(point, point - half, point + half, se, df, g, data.n_photos, data.n_seeds, level)
+    seed_parts = [(v, d) for v, d in components[1:] if v > 0]
+    df_seeds = float(var_seeds**2 / sum(v**2 / d for v, d in seed_parts)) if seed_parts else float("inf")
+    by_group = np.concatenate([p.mean(axis=0) for p in parts], axis=1)  # (g, k): each group over its seeds
+    resample = g >= BOOTSTRAP_FROM and var_groups > 0
+    t_star = _bootstrap_t(by_group, w, statistic, point) if resample else np.empty(0)
+    se_groups, se_seeds = float(np.sqrt(var_groups)), float(np.sqrt(var_seeds))
+    lo, hi = _bounds(point, se_groups, se_seeds, df_seeds, df, t_star, level)
+    return Estimate(
+        point,
+        lo,
+        hi,
+        se,
+        df,
+        g,
+        data.n_photos,
+        data.n_seeds,
+        level,
+        se_groups,
+        se_seeds,
+        df_seeds,
+        _pseudo_skewness(np.asarray(statistic(left_out), dtype=float)),
+        t_star,
+    )
+
+
+def _bootstrap_t(means: np.ndarray, w: np.ndarray, statistic, point: float, chunk: int = 500) -> np.ndarray:
+    """(statistic* - point) / se* over RESAMPLES resamples of the g groups (rows of `means`, weights `w`), each
+    se* the resample's own delete-one-group jackknife; resamples whose se* is 0 (every group alike) dropped."""
+    g = len(w)
+    rng = np.random.default_rng(_SEED)
+    out = []
+    for start in range(0, RESAMPLES, chunk):
+        idx = rng.integers(0, g, (min(chunk, RESAMPLES - start), g))
+        m, wb = means[idx], w[idx]  # (B, g, k), (B, g)
+        sums, total = (m * wb[..., None]).sum(axis=1), wb.sum(axis=1)  # (B, k), (B,)
+        stat = np.asarray(statistic(sums / total[:, None]), dtype=float)  # (B,)
+        loo = np.asarray(
+            statistic((sums[:, None, :] - m * wb[..., None]) / (total[:, None] - wb)[..., None]), dtype=float
+        )  # (B, g)
+        se = np.sqrt((g - 1) / g * ((loo - loo.mean(axis=1, keepdims=True)) ** 2).sum(axis=1))
+        keep = se > 1e-12 * max(1.0, abs(point))
+        out.append((stat[keep] - point) / se[keep])
+    return np.concatenate(out)
+
+
+def _bounds(point, se_groups, se_seeds, df_seeds, df, t_star, level) -> tuple[float, float]:
+    """lo, hi at `level`: the group part's bootstrap-t (or, without draws, t on `df`) half-widths on each side,
+    each joined in quadrature with the seed part's t half-width on its `df_seeds` degrees of freedom."""
+    a = (1 - level) / 2
+    if len(t_star) == 0:  # too few groups to resample: the Welch t interval over groups and seeds together
+        half = float(stdtrit(df, 1 - a)) * float(np.hypot(se_groups, se_seeds))
+        return point - half, point + half
+    q_lo, q_hi = np.quantile(t_star, [a, 1 - a])
+    seeds = float(stdtrit(df_seeds, 1 - a)) * se_seeds if se_seeds > 0 else 0.0
+    below, above = max(q_hi, 0.0) * se_groups, max(-q_lo, 0.0) * se_groups
+    return point - float(np.hypot(below, seeds)), point + float(np.hypot(above, seeds))
+
+
+def _pseudo_skewness(left_out: np.ndarray) -> float:
+    """Sample skewness of the jackknife pseudo-values (for a mean, the group values themselves)."""
+    n = len(left_out)
+    if n < 3:
+        return float("nan")
+    pseudo = n * left_out.mean() - (n - 1) * left_out
+    sd = pseudo.std(ddof=1)
+    return float(((pseudo - pseudo.mean()) ** 3).mean() / sd**3) if sd > 0 else 0.0
 
 
 def _first(m: np.ndarray) -> np.ndarray:
@@ -292,11 +392,31 @@ def with_intervals(
     return out
 
 
+def places_for(values: Sequence[float], places: int, most: int = 6) -> int:
+    """`places` decimals, or more (up to `most`) until every nonzero value shows a nonzero digit: a bound of
+    0.0004 must not print as 0.00, which would hide which side of zero it lies on."""
+    for v in values:
+        if np.isfinite(v) and v != 0:
+            while places < most and round(abs(float(v)), places) == 0:
+                places += 1
+    return places
+
+
 def format_interval(interval: Sequence[float], unit: str = "", digits: int = 2, signed: bool = False) -> str:
-    """`(18.2, 17.9, 18.5)` -> `'18.20 dB [17.90, 18.50]'`; a NaN interval prints as `[n/a]`."""
+    """`(18.2, 17.9, 18.5)` -> `'18.20 dB [17.90, 18.50]'`, with more digits where a bound would round to
+    zero (`places_for`); `signed`: every number carries its sign (`'+0.40 dB [+0.0004, +0.80]'`). A NaN
+    interval prints as `[n/a]`."""
     mean, lo, hi = interval[:3]
     sign = "+" if signed else ""
     unit = f" {unit}" if unit else ""
     if np.isnan(lo) or np.isnan(hi):
         return f"{mean:{sign}.{digits}f}{unit} [n/a]"
-    return f"{mean:{sign}.{digits}f}{unit} [{lo:.{digits}f}, {hi:.{digits}f}]"
+    d = places_for((lo, hi), digits)
+    return f"{mean:{sign}.{d}f}{unit} [{lo:{sign}.{d}f}, {hi:{sign}.{d}f}]"
+
+
+def format_p(p: float) -> str:
+    """A p-value as a page shows it: three decimals, '< 0.001' below that (never '0.000')."""
+    if p is None or not np.isfinite(p):
+        return ""
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
