@@ -36,7 +36,7 @@ def test_a_sweep_writes_its_table_with_the_gray_row_and_compares_each_value():
         assert (TABLES_DIR / f"{name}.csv").exists()
     assert pd.read_csv(TABLES_DIR / "test_alpha_per_image.csv")["alpha"].nunique() == 2
     versus = study.versus("test_alpha_versus", result, 0.5)
-    assert versus["comparison"].tolist() == ["α = 1 − α = 0.5"] and "p_value" in versus
+    assert versus["comparison"].tolist() == ["α = 1 − α = 0.5"] and "p_value_adjusted" in versus
 
 
 @pytest.mark.slow  # trains a tiny run
