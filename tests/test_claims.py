@@ -233,17 +233,18 @@ def test_an_absolute_claim_outside_the_paper_profile_and_data_is_not_testable(ru
 
 def test_two_files_of_one_group_count_once():
     rng = np.random.default_rng(2)
-    base = rng.normal(15, 2, 6)
-    gain = 2 + rng.normal(0, 0.2, 6)
+    n = MIN_GROUPS
+    base = rng.normal(15, 2, n)
+    gain = 2 + rng.normal(0, 0.2, n)
     a, b = _photos(base), _photos(base + gain)
-    assert judge(models={"baseline": a, "unet_rgb": b}).loc["skip_helps", "verdict"] == HELD  # 6 photos, 6 groups
-    pair = ["pair", "pair", "c", "d", "e", "f"]  # a stereo pair: one group of two files
+    assert judge(models={"baseline": a, "unet_rgb": b}).loc["skip_helps", "verdict"] == HELD  # n photos, n groups
+    pair = ["pair", "pair"] + [f"g{i}" for i in range(n - 2)]  # a stereo pair: one group of two files
     out = judge(models={"baseline": _photos(base, pair), "unet_rgb": _photos(base + gain, pair)})
-    assert out.loc["skip_helps", "verdict"] == INCONCLUSIVE and out.loc["skip_helps", "n_groups"] == 5
-    assert "5 independent test photo groups (6 photos)" in out.loc["skip_helps", "why"]
+    assert out.loc["skip_helps", "verdict"] == INCONCLUSIVE and out.loc["skip_helps", "n_groups"] == n - 1
+    assert f"{n - 1} independent test photo groups ({n} photos)" in out.loc["skip_helps", "why"]
     # The same through judge's groups argument, for tables without a group column.
     groups = {f"p{i:02d}": g for i, g in enumerate(pair)}
-    assert judge(models={"baseline": a, "unet_rgb": b}, groups=groups).loc["skip_helps", "n_groups"] == 5
+    assert judge(models={"baseline": a, "unet_rgb": b}, groups=groups).loc["skip_helps", "n_groups"] == n - 1
 
 
 def test_one_training_seed_gives_no_verdict_three_do():
