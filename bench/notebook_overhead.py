@@ -45,7 +45,7 @@ def run_make(profile: str, data: str, root: Path, make_args: list[str]) -> list[
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as proc:
         for line in proc.stdout:
             lines.append((time.time(), line.rstrip("\n")))
-            if not RECIPE.search(line) and not line.startswith((" ", "\t")) and "python" not in line:
+            if HEADER.match(line) or " │ done in " in line:  # the runner's lines; --trace echoes every command
                 print(line.rstrip("\n"), flush=True)
     if proc.returncode:
         sys.exit(f"make reproduce failed (exit {proc.returncode}); see the output above")

@@ -150,13 +150,14 @@ def four_models(name: str, runs: dict[str, Run], images: ImageSet, n: int = 4):
     return fig
 
 
-def schedules(profile: str, data: str) -> pd.DataFrame:
-    """The schedule of every distinct run of the study (resolution, batch, epochs, Adam steps, lr);
-    saved as `schedules`."""
+def schedules(profile: str, data: str, seeds: int | None = None) -> pd.DataFrame:
+    """The schedule of every distinct run of the study, each training seed a row (resolution, batch,
+    epochs, Adam steps, lr); saved as `schedules`."""
     table = pd.DataFrame(
         [
             dict(
                 run=c.name,
+                seed=c.seed,
                 model=c.model,
                 resolution=c.resolution,
                 batch=c.batch_size,
@@ -164,7 +165,7 @@ def schedules(profile: str, data: str) -> pd.DataFrame:
                 adam_steps=c.adam_steps,
                 lr=c.lr,
             )
-            for c in study_configs(profile, data)
+            for c in study_configs(profile, data, seeds=seeds)
         ]
     )
     save_table(table, "schedules")

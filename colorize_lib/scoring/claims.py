@@ -489,7 +489,7 @@ def seeds_reason(n_seeds: int) -> str:
 
 def _show(interval: Interval, claim: Claim) -> str:
     # Differences and slopes carry their sign, so "+0.40 dB" reads as a gain.
-    signed = claim.measure in ("gain", "below_truth", "alpha_gain", "alpha_slope")
+    signed = claim.measure in ("gain", "below_truth", "alpha_gain", "alpha_pairs", "alpha_slope")
     return format_interval(interval, claim.unit if not claim.unit.startswith("per") else "", 2, signed)
 
 
