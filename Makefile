@@ -100,7 +100,9 @@ help:  ## list the targets
 	@echo "             (authors: the published notebook's recipe, for DATA=stl10; README 'The authors' notebook setting')"
 	@echo "             TEST_FRACTION=$(or $(TEST_FRACTION),(the profile's)) (share of photo groups held out for test)"
 	@echo "             ENV=$(ENV) (venv|system)  LOCK=$(LOCK) (auto|none|FILE)  REPORTS=$(REPORTS)"
-	@echo "             WORKERS=$(WORKERS) (make train: runs at a time, one per GPU)  SHARD=k/K (make train: this machine's share)"
+	@echo "             EXECUTOR=$(EXECUTOR) (make train: local|slurm)  WORKERS=$(WORKERS) (local: runs at a time, one per GPU)"
+	@echo "             SLURM_PARTITION SLURM_ACCOUNT SLURM_MINUTES=$(SLURM_MINUTES) SLURM_GPUS=$(SLURM_GPUS) SLURM_CPUS=$(SLURM_CPUS)"
+	@echo "             SLURM_PARALLEL=$(SLURM_PARALLEL) SLURM_POLL_S=$(SLURM_POLL_S) (EXECUTOR=slurm; CANCEL=1 cancels its array)"
 	@echo "             PYTHON=... (default: first of $(PYTHON_CANDIDATES) that runs; python3 with ENV=system)"
 	@echo "             PYTHON_VERSION=X.Y (make wheelhouse: the Python the wheels are for)"
 	@echo "  make reproduce wall time (bundled data; from bench/RESULTS.md):"
@@ -213,14 +215,28 @@ $(REPORTS)/notebooks/08_summary.ipynb: $(filter-out $(REPORTS)/notebooks/08_summ
 $(REPORTS)/index.html: $(HTML) | $(ENV_STAMP)
 	@$(PY) -m colorize_tools.index
 
-# Every distinct run of the study, WORKERS at a time on their own devices, before (or instead of) the notebooks'
-# training: make reproduce then reloads them. SHARD=k/K: this machine's share, for several machines on one
-# checkpoint folder (COLORIZE_DATA_DIR). colorize_tools/train_all.py says how runs are ordered and placed.
+# Every distinct run of the study, before (or instead of) the notebooks' training: make reproduce then reloads
+# them. EXECUTOR=local: WORKERS at a time on this machine, one per GPU. EXECUTOR=slurm: one Slurm job array
+# through submitit, with the site's settings below; CANCEL=1 cancels the array a make train submitted.
+# colorize_tools/train_all.py and executors.py say how runs are ordered and placed.
+EXECUTOR ?= local
 WORKERS ?= 1
-train: | $(ENV_STAMP)  ## train every distinct run of PROFILE/DATA/SEED, WORKERS=N at a time (SHARD=k/K: a share)
-	@$(PY) -m colorize_tools.train_all --profile '$(PROFILE)' --data '$(DATA)' --seed $(SEED) --workers $(WORKERS) \
-	  $(if $(SEEDS),--seeds $(SEEDS)) \
-	  $(if $(SHARD),--shard $(SHARD)) $(if $(TEST_FRACTION),--test-fraction $(TEST_FRACTION))
+# The Slurm site's settings (README 'On a Slurm cluster'); empty: the cluster's default.
+SLURM_PARTITION ?=
+SLURM_ACCOUNT ?=
+SLURM_MINUTES ?= 240
+SLURM_GPUS ?= 1
+SLURM_CPUS ?= 8
+SLURM_PARALLEL ?= 64
+SLURM_POLL_S ?= 15
+train: | $(ENV_STAMP)  ## train every distinct run of PROFILE/DATA/SEED: WORKERS=N here, or EXECUTOR=slurm
+	@$(PY) -m colorize_tools.train_all --profile '$(PROFILE)' --data '$(DATA)' --seed $(SEED) \
+	  --executor $(EXECUTOR) --workers $(WORKERS) $(if $(SEEDS),--seeds $(SEEDS)) \
+	  $(if $(TEST_FRACTION),--test-fraction $(TEST_FRACTION)) $(if $(filter 1 yes true,$(CANCEL)),--cancel) \
+	  $(if $(filter slurm,$(EXECUTOR)),$(if $(SLURM_PARTITION),--slurm-partition '$(SLURM_PARTITION)') \
+	    $(if $(SLURM_ACCOUNT),--slurm-account '$(SLURM_ACCOUNT)') --slurm-minutes $(SLURM_MINUTES) \
+	    --slurm-gpus $(SLURM_GPUS) --slurm-cpus $(SLURM_CPUS) --slurm-parallel $(SLURM_PARALLEL) \
+	    --slurm-poll-s $(SLURM_POLL_S))
 
 colorize: $(ENV_STAMP)  ## colorize photos: make colorize IN=photo-or-folder OUT=folder [EXPERIMENT=unet_lab] [COMPARE=1]
 	@test -n "$(IN)" -a -n "$(OUT)" || { echo "error: make colorize needs IN=photo-or-folder and OUT=folder" >&2; exit 2; }

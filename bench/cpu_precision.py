@@ -49,7 +49,7 @@ def stepper(config, batch: torch.Tensor, numerics: str):
     layout = memory_format(device, numerics, config.width)
     model = model.to(memory_format=layout).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    return lambda: train_step(model, task, optimizer, batch, lambda: autocast(device, numerics), None, layout)
+    return lambda: train_step(model, task, optimizer, batch, lambda: autocast(device, numerics), layout)
 
 
 def images_per_s(steps: dict, batch_size: int, rounds: int, per_round: int) -> dict[str, float]:

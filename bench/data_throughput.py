@@ -102,7 +102,7 @@ def training_rate(images: torch.Tensor, steps: int = 6) -> tuple[float, Experime
     batch = next(iter(CropSampler(images, config.resolution, config.crop_scale, BATCH, seed=0).epoch(1, BATCH)))
 
     def step() -> None:
-        train_step(model, task, optimizer, batch, lambda: autocast(cpu, numerics), None, layout)
+        train_step(model, task, optimizer, batch, lambda: autocast(cpu, numerics), layout)
 
     step()  # warm-up: first-call allocations
     start = time.perf_counter()

@@ -9,7 +9,7 @@ in one process so that drifts in machine load hit both alike.
   time spent drawing and converting is clocked separately and printed as the data share; "bare
   compute only" leaves it out (as if batches were ready in advance, which random crops never are).
 - fit (training phase): `fit()`'s own history column `images_per_s`, its epoch's training loop
-  timed inside fit: the same work plus fit's bookkeeping (sharding, loss accumulation, NaN/inf
+  timed inside fit: the same work plus fit's bookkeeping (loss accumulation, NaN/inf
   checks); not its evaluation or checkpoint writing.
 - fit (whole call): images / wall time of the entire `fit()` call, with model building,
   test evaluation, checkpoint and history writing: printed for information.

@@ -168,7 +168,7 @@ def _trainer(config, device):
     sampler = CropSampler(data.train, config.resolution, config.crop_scale, 64 * config.batch_size, config.seed)
 
     def step(rgb):
-        return train_step(model, task, optimizer, rgb, lambda: autocast(device, numerics), None, layout)
+        return train_step(model, task, optimizer, rgb, lambda: autocast(device, numerics), layout)
 
     return data, model, task, numerics, step, sampler
 

@@ -42,7 +42,24 @@ system_env_runs = _scenario("system_env_runs")  # make reproduce ENV=system, bef
 runlock_runs = _scenario("runlock_runs")  # two processes asking for one run
 gpu_check_run = _scenario("gpu_check_run")  # bench/gpu_check.sh's CPU form at smoke sizes
 train_runs = _scenario("train_runs")  # make train WORKERS=2, interrupted, run again, then make reproduce
-shard_runs = _scenario("shard_runs")  # two shards of the smoke study at once on one checkpoint folder
+slurm_runs = _scenario("slurm_runs")  # make train EXECUTOR=slurm: Ctrl-C, follow again, cancel, finish
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster():
+    """The test run's one-node Slurm (tests/local_slurm.py); the test skips, saying why, without the packages."""
+    import local_slurm
+
+    try:
+        return local_slurm.shared()
+    except local_slurm.Unavailable as e:
+        pytest.skip(str(e))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import local_slurm
+
+    local_slurm.stop_shared()
 
 
 @pytest.fixture(scope="session")

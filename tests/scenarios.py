@@ -346,7 +346,7 @@ def gpu_check_run(root: Path, env: dict, config) -> dict:
     return dict(before=before, after=after, stopped_rc=stopped.returncode, whole=whole)
 
 
-# --- `make train`: two workers, Ctrl-C, the rerun, then make reproduce; and two shards at once ------------------
+# --- `make train`: two workers, Ctrl-C, the rerun, then make reproduce ---------------------------------------------
 
 TRAIN_STEP_DELAY_S = 0.5  # smoke runs have 4 steps (8 for the long budget arm): each a few seconds
 
@@ -417,20 +417,58 @@ def train_runs(root: Path, env: dict, config) -> dict:
     )
 
 
+# --- `make train EXECUTOR=slurm` on a real one-node Slurm (tests/local_slurm.py) -------------------------------
+
+
+def _slurm_tasks(env: dict) -> list[str]:
+    """The job ids of the cluster's queued and running tasks."""
+    out = subprocess.run(["squeue", "--noheader", "--format=%i"], env=env, capture_output=True, text=True, timeout=30)
+    return out.stdout.split()
+
+
 @scenario
-def shard_runs(root: Path, env: dict, config) -> dict:
-    """Two machines on one checkpoint folder: `--shard 1/2` and `--shard 2/2` started together."""
-    cmd = [sys.executable, "-m", "colorize_tools.train_all", "--profile", "smoke", "--workers", "1"]
-    procs = [
-        subprocess.Popen(
-            [*cmd, "--shard", f"{k}/2", "--logs", str(root / f"logs{k}")],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=make_env(env, root, OMP_NUM_THREADS="1"),
-            cwd=PROJECT_ROOT,
+def slurm_runs(root: Path, env: dict, config) -> dict:
+    """The smoke study through `make train EXECUTOR=slurm`, with slowed steps: Ctrl-C once a run is done (the
+    array keeps running); make train again, which follows the array, and `make train CANCEL=1` from beside it
+    once two more are done; make train a third time, which submits what is unfinished and trains it to the
+    end; a fourth, which finds nothing to train."""
+    import local_slurm
+
+    try:
+        cluster = local_slurm.shared()
+    except local_slurm.Unavailable as e:
+        return dict(unavailable=str(e))
+    slowed = cluster.env(make_env(env, root, COLORIZE_STEP_DELAY_S=str(TRAIN_STEP_DELAY_S)))
+    # The tasks follow the cluster's 1 CPU each (SLURM_CPUS); a look at the array every second.
+    command = train_command(root, "EXECUTOR=slurm", "SLURM_CPUS=1", "SLURM_POLL_S=1")
+    outputs, queued = [], []
+
+    def follow_until(until: str, count: int, then) -> None:
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=slowed, start_new_session=True
         )
-        for k in (1, 2)
-    ]
-    outputs = [p.communicate(timeout=900)[0] for p in procs]
-    return dict(root=root, outputs=outputs, rcs=[p.returncode for p in procs])
+        try:
+            lines, got = _read_lines(process), []
+            while sum(until in t for _, t in got) < count:
+                got += _collect(lines, until, deadline_s=600)
+            then(process)
+            process.wait(timeout=120)  # a bound against hanging, not a speed figure
+            got += _collect(lines, None, deadline_s=60)
+        finally:
+            process.kill()
+        outputs.append(dict(lines=[t for _, t in got], rc=process.returncode))
+
+    def interrupt(process):
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: make and make train
+
+    def cancel(process):
+        outputs.append(subprocess.run([*command, "CANCEL=1"], capture_output=True, text=True, env=slowed, timeout=120))
+
+    follow_until("done ", 1, interrupt)
+    queued.append(_slurm_tasks(slowed))
+    follow_until("done ", 2, cancel)
+    queued.append(_slurm_tasks(slowed))
+    third = subprocess.run(command, capture_output=True, text=True, env=slowed, timeout=900)
+    fourth = subprocess.run(command, capture_output=True, text=True, env=slowed, timeout=300)
+    return dict(root=root, interrupted=outputs[0], cancel=outputs[1], followed=outputs[2], queued=queued,
+                third=third, fourth=fourth, logs=root / "reports" / "train")  # fmt: skip

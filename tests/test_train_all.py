@@ -1,5 +1,6 @@
-"""`make train` (colorize_tools.train_all): the plan (shards, order, labels), and end to end on the smoke
-profile: two workers, Ctrl-C and the rerun, `make reproduce` training nothing after it, two shards at once."""
+"""`make train` (colorize_tools.train_all) on this machine: the plan (order, labels), and end to end on the
+smoke profile: two workers, Ctrl-C and the rerun, `make reproduce` training nothing after it; a failed run
+named with its log, locally and as a task of a Slurm array (tests/test_train_slurm.py has the rest)."""
 
 import re
 
@@ -8,17 +9,11 @@ import pytest
 
 from colorize_lib.engine.checkpoint import run_dir_for
 from colorize_lib.engine.experiments import study_configs
-from colorize_tools.train_all import Job, makespan, parse_shard, photos_key, plan
+from colorize_tools.executors import Job, LocalPool, SlurmArray, SlurmSettings
+from colorize_tools.train_all import follow, makespan, photos_key, plan
 
 STARTED = re.compile(r"^start (\S+) on ", re.M)
 EPOCH_LINE = re.compile(r"epoch \d+/\d+")
-
-
-def test_shards_are_k_of_k_and_bad_ones_name_the_parameter():
-    assert parse_shard(None) == (1, 1) and parse_shard("2/3") == (2, 3)
-    for bad in ("0/2", "3/2", "a/b", "1"):
-        with pytest.raises(ValueError, match=f"parameter 'shard' = '{bad}' is invalid"):
-            parse_shard(bad)
 
 
 def test_the_makespan_of_longest_first_on_free_workers():
@@ -26,21 +21,15 @@ def test_the_makespan_of_longest_first_on_free_workers():
     assert makespan([5, 1, 1], 3) == 5 and makespan([2, 2], 1) == 4
 
 
-def test_shards_split_the_study_once_and_seeds_get_labels_of_their_own(tmp_path, monkeypatch):
+def test_the_plan_has_each_run_once_longest_first_and_seeds_get_labels_of_their_own(tmp_path):
     configs = study_configs("cpu")
     photos = {photos_key(c): 7 for c in configs}
-    everything, finished = plan(configs, None, tmp_path, photos)
+    everything, finished = plan(configs, tmp_path, photos)
     assert finished == 0 and len(everything) == len(configs)
     labels = [j.label for j in everything]
     assert len(set(labels)) == len(labels) and {"baseline", "baseline-seed1", "baseline-seed2"} <= set(labels)
     assert [j.seconds for j in everything] == sorted((j.seconds for j in everything), reverse=True)  # longest first
-    shards = [plan(configs, f"{k}/3", tmp_path, photos)[0] for k in (1, 2, 3)]
-    assert sorted(j.label for s in shards for j in s) == sorted(labels)
-    # A machine that has trained part of a run deals the same shards: the deal ignores progress.
-    monkeypatch.setattr("colorize_tools.estimate.run_progress", lambda c: (1, 0.001, 1.0))
-    again = [plan(configs, f"{k}/3", tmp_path, photos)[0] for k in (1, 2, 3)]
-    assert [sorted(j.label for j in s) for s in again] == [sorted(j.label for j in s) for s in shards]
-    assert all(isinstance(j, Job) and j.log == tmp_path / f"{j.label}.log" for j in everything)
+    assert all(isinstance(j, Job) and j.log == tmp_path / f"{j.label}.log" and j.photos == 7 for j in everything)
 
 
 def _trained_once(configs) -> dict[str, int]:
@@ -80,30 +69,27 @@ def test_make_train_interrupted_then_rerun_trains_each_run_once_and_reproduce_tr
     assert not EPOCH_LINE.search(r["notebook"])  # no training epoch in the notebook's output
 
 
-@pytest.mark.slow
-def test_two_shards_at_once_train_each_run_once(shard_runs, monkeypatch):
-    r = shard_runs
-    assert r["rcs"] == [0, 0], "\n".join(o[-2000:] for o in r["outputs"])
-    started = [set(STARTED.findall(out)) for out in r["outputs"]]
-    assert started[0] and started[1] and not started[0] & started[1]
-    configs = study_configs("smoke")
-    assert len(started[0] | started[1]) == len(configs)
-    monkeypatch.setenv("COLORIZE_CHECKPOINT_DIR", str(r["root"] / "data" / "checkpoints"))
-    assert _trained_once(configs) == {}
-
-
 @pytest.mark.slow  # two training processes
-def test_a_failed_run_is_named_with_its_log_and_the_others_finish(tmp_path, monkeypatch):
+@pytest.mark.parametrize("where", ["local", "slurm"])
+def test_a_failed_run_is_named_with_its_log_and_the_others_finish(where, tmp_path, monkeypatch, request):
     from colorize_lib.engine.experiments import make_config
-    from colorize_tools.train_all import train_all
 
     monkeypatch.setenv("COLORIZE_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
+    if where == "slurm":
+        cluster = request.getfixturevalue("slurm_cluster")
+        monkeypatch.setenv("SLURM_CONF", cluster.env()["SLURM_CONF"])  # sbatch passes this environment on
+        executor = SlurmArray(SlurmSettings(cpus=1, poll_s=1), tmp_path)
+    else:
+        executor = LocalPool(workers=2, gpus=0)
     bad = make_config("baseline", "smoke", f"folder:{tmp_path / 'no-such-folder'}", epochs=1)
     good = make_config("baseline", "smoke", epochs=1)
-    jobs = [Job(name, c, 1.0, tmp_path / f"{name}.log") for name, c in (("bad", bad), ("good", good))]
+    jobs = [Job(name, c, 1.0, tmp_path / f"{name}.log", 7) for name, c in (("bad", bad), ("good", good))]
     said = []
-    failed = train_all(jobs, workers=2, gpus=0, say=said.append)
+    failed = follow(executor, jobs, say=said.append)
     assert [j.label for j in failed] == ["bad"]
-    assert any(line.startswith("FAILED bad (exit 1)") and str(tmp_path / "bad.log") in line for line in said), said
+    named = [line for line in said if line.startswith("FAILED bad (")]
+    assert len(named) == 1 and str(tmp_path / "bad.log") in named[0], said
     assert "no-such-folder does not exist" in (tmp_path / "bad.log").read_text()
     assert any(line.startswith("done  good") for line in said) and (run_dir_for(good) / "selected.pt").exists()
+    if where == "slurm":  # the task failed for Slurm too, and submitit's own log of it is named
+        assert "FAILED bad (failed; Slurm's log " in named[0], named

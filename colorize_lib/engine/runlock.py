@@ -1,8 +1,9 @@
-"""One trainer per run: a process that trains a run holds an OS lock on its folder. A second process that
-asks for the same run (a reader in JupyterLab while `make reproduce` trains it, or another machine on a
-shared checkpoint folder) says who holds it, waits, and then reloads the finished run instead of training
-it at the same time. The kernel releases the lock on any exit of the holder, SIGKILL included, so a killed
-trainer never leaves a run locked."""
+"""One trainer per run on a machine: a process that trains a run holds an OS lock on its folder. A second
+process that asks for the same run (a reader in JupyterLab while `make reproduce` trains it) says who holds
+it, waits, and then reloads the finished run instead of training it at the same time. The kernel releases
+the lock on any exit of the holder, SIGKILL included, so a killed trainer never leaves a run locked. Across
+machines the scheduler (`make train EXECUTOR=slurm`) decides who trains a run: `flock` on a network file
+system is not reliable, so nothing here counts on it."""
 
 import datetime as dt
 import fcntl

@@ -8,7 +8,6 @@ curve is kept in the history for plots only. The per-epoch history is written as
 same config, it resumes from `last.pt`, or returns at once when the run is complete.
 
     python -m colorize_lib.engine.train CONFIG_JSON [--run-dir DIR]      # one experiment from a saved config
-    torchrun --standalone --nproc-per-node=N -m colorize_lib.engine.train CONFIG_JSON   # the same, on N GPUs
 
 Without `--run-dir`, checkpoints go under `$COLORIZE_CHECKPOINT_DIR` if set, else data/checkpoints.
 
@@ -32,14 +31,11 @@ driver and PyTorch version repeat to the bit; the models upsample with transpose
 because bilinear interpolation has no deterministic CUDA backward. bf16 autocast is deterministic
 too but rounds differently from float32, and another GPU model or library version may pick other
 kernels: expect agreement there to about the bf16 precision (~3 significant digits), not bits.
-`torch.compile` fuses kernels differently from eager mode: same tolerance. Under DDP on several
-GPUs, NCCL's reduction order is fixed for a given world size and topology, so reruns normally
-repeat; against one GPU, results agree to rounding, as on CPU.
+`torch.compile` fuses kernels differently from eager mode: same tolerance.
 
-Multi-process (`colorize_lib.engine.distributed`): config.batch_size is the global batch; every rank
-draws the same global batch and trains on its share; BatchNorm uses global-batch statistics;
-only rank 0 writes files and logs; every rank evaluates (identically). On CPU with gloo, two
-processes end within float rounding of one process (tests/test_train_distributed.py).
+One process, one device: the study's largest run (the paper profile's classifier at 512²) fits in about
+11 GiB by `bench/memory_budget.py`'s trace, so no run needs several GPUs; runs go side by side instead
+(`make train`, on one machine or as a Slurm job array).
 """
 
 import argparse
@@ -63,7 +59,6 @@ from ..model.losses import ab_frequencies
 from ..model.metrics import psnr
 from ..model.models import get_model
 from ..model.tasks import Task
-from . import distributed
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, run_dir_for, save_checkpoint
 from .config import ExperimentConfig
 from .experiments import notebook_of
@@ -111,22 +106,20 @@ def fit(
 ) -> Run:
     """Train (or resume, or reload) the experiment described by `config`; return its selected model (see
     the module docstring). `step_hook()`, if given, is called after every optimiser step."""
-    ctx, device = distributed.init(pick_device(config.device))
-    configure_threads(ctx.local_world)
-    log = log if ctx.is_main else _silent
+    device = pick_device(config.device)
+    configure_threads()
     data = data if data is not None else load_images(config)
     data = data.to(device)  # a copy: the caller's photos stay where they are
     numerics = precision(device, config.amp)
     run_dir = Path(run_dir) if run_dir is not None else run_dir_for(config, numerics=numerics)
-    with run_lock(run_dir, log) if ctx.is_main else nullcontext():  # one trainer per run (runlock.py)
-        distributed.barrier(ctx)  # the other ranks start once rank 0 holds the run
-        return _fit(config, data, run_dir, ctx, device, numerics, log, step_hook)
+    with run_lock(run_dir, log):  # one trainer per run on this machine (runlock.py)
+        return _fit(config, data, run_dir, device, numerics, log, step_hook)
 
 
-def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, ctx, device, numerics: str, log, step_hook) -> Run:
+def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, device, numerics: str, log, step_hook) -> Run:
     model, task = build(config, data)
     layout = memory_format(device, numerics, config.width)
-    model = distributed.sync_batchnorm(model, ctx, device).to(device, memory_format=layout)
+    model = model.to(device, memory_format=layout)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     photos = _photos_fingerprint(data)
     history, best, trained_as = _resume(
@@ -134,22 +127,20 @@ def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, ctx, device, n
     )
     if task.kind == "bins":
         task.weights = task.weights.to(device)  # no per-step copy in the loss
-    if ctx.is_main and not history:
+    if not history:
         config.save(run_dir / "config.json")  # the config of the first notebook that asked for it
     step_hook = step_hook or _step_delay_from_env()
-    step_model = distributed.wrap(model, ctx, device)
-    step_model = torch.compile(step_model) if config.compile else step_model
+    step_model = torch.compile(model) if config.compile else model
 
     sampler = CropSampler(data.train, config.resolution, config.crop_scale, config.samples_per_epoch, config.seed)
-    distributed.check_batches(ctx, config.batch_size, sampler.samples_per_epoch)
     views = test_views(data.test, config.resolution, config.test_views)
     val_views = test_views(data.val, config.resolution, config.test_views) if data.has_validation else None
     selected_by = "validation" if val_views is not None else "final epoch"
     for epoch in range(history[-1]["epoch"] + 1 if history else 1, config.epochs + 1):
         t0 = time.perf_counter()
-        with _explain_oom(config, ctx, device):
+        with _explain_oom(config, device):
             train_loss, seen = train_epoch(
-                step_model, task, optimizer, sampler, epoch, config, ctx, run_dir, device, numerics, step_hook
+                step_model, task, optimizer, sampler, epoch, config, run_dir, numerics, step_hook
             )
             train_seconds = time.perf_counter() - t0
             scores = {}
@@ -171,16 +162,14 @@ def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, ctx, device, n
                 precision=numerics,
             )
         )
-        if ctx.is_main:
-            _save(run_dir, model, optimizer, task, config, history, best, selected_by, photos, numerics)
+        _save(run_dir, model, optimizer, task, config, history, best, selected_by, photos, numerics)
         best = max(best, scores.get("val_psnr", -math.inf))
         log(_progress_line(config, history[-1], time.perf_counter() - t0))
 
     if trained_as is not None and history[-1]["epoch"] >= config.epochs:
         log(f"reusing the run trained by {trained_as}: {run_dir}")
-    if ctx.is_main and not (run_dir / SELECTED).exists():  # a run finished before selection existed
+    if not (run_dir / SELECTED).exists():  # a run finished before selection existed
         _adopt_final_epoch(run_dir, selected_by)
-    distributed.barrier(ctx)  # rank 0 has written selected.pt
     chosen = load_checkpoint(run_dir / SELECTED, config)
     model.load_state_dict(chosen["model"])
     if task.kind == "bins":
@@ -242,25 +231,22 @@ def train_epoch(
     sampler: CropSampler,
     epoch: int,
     config: ExperimentConfig,
-    ctx: distributed.Context,
     run_dir: Path,
-    device: torch.device,
     numerics: str = FLOAT32,
     step_hook=None,
 ) -> tuple[float, int]:
-    """One pass of Adam steps over the epoch's global batches; returns (mean train loss, images seen)."""
+    """One pass of Adam steps over the epoch's batches; returns (mean train loss, images seen)."""
+    device = sampler.images.device  # the photos live on the training device (fit moves them there)
     step_model.train()
     total = torch.zeros((), device=device)  # sum of loss x rows, on the device: no sync per step
     seen, pending = 0, []
     steps = sampler.steps(config.batch_size)
     layout = memory_format(device, numerics, config.width)
     # Counts steps only: showing the running loss would synchronise the GPU every refresh.
-    with epoch_bar(steps, f"{config.name} epoch {epoch}/{config.epochs}", enabled=ctx.is_main) as bar:
+    with epoch_bar(steps, f"{config.name} epoch {epoch}/{config.epochs}") as bar:
         for step, rgb in enumerate(sampler.epoch(epoch, config.batch_size), start=1):
-            local = distributed.shard(rgb, ctx)
-            scale = distributed.loss_scale(len(local), len(rgb), ctx) if ctx.active else None
-            loss = train_step(step_model, task, optimizer, local, lambda: autocast(device, numerics), scale, layout)
-            total += loss.detach() * len(local)
+            loss = train_step(step_model, task, optimizer, rgb, lambda: autocast(device, numerics), layout)
+            total += loss.detach() * len(rgb)
             seen += len(rgb)
             pending.append(loss.detach())
             if len(pending) == CHECK_EVERY:
@@ -270,7 +256,7 @@ def train_epoch(
                 step_hook()
             bar.update(1)
     _check_finite(pending, step, epoch, steps, config, run_dir)
-    return float(distributed.all_sum(total, ctx)) / seen, seen
+    return float(total) / seen, seen
 
 
 def train_step(
@@ -279,19 +265,18 @@ def train_step(
     optimizer,
     rgb: torch.Tensor,
     autocast=nullcontext,
-    scale=None,
     layout: torch.memory_format = torch.contiguous_format,
 ) -> torch.Tensor:
     """One optimiser step on a batch of RGB images (B, 3, H, W) in [0, 1]: the task's inputs and targets,
-    the forward pass inside `autocast()`, the task's loss (times `scale` for the backward pass, as DDP
-    shards need), backward, Adam. Returns the unscaled loss. `bench/memory_budget.py` traces this step."""
+    the forward pass inside `autocast()`, the task's loss, backward, Adam. Returns the loss.
+    `bench/memory_budget.py` traces this step."""
     x, target = task.inputs_targets(rgb)
     x = x.contiguous(memory_format=layout)
     with autocast():
         out = model(x)
     loss = task.loss(out, target)
     optimizer.zero_grad(set_to_none=True)
-    (loss * scale if scale is not None else loss).backward()
+    loss.backward()
     optimizer.step()
     return loss
 
@@ -315,14 +300,13 @@ def _check_finite(
 
 
 @contextmanager
-def _explain_oom(config: ExperimentConfig, ctx: distributed.Context, device: torch.device):
+def _explain_oom(config: ExperimentConfig, device: torch.device):
     try:
         yield
     except torch.cuda.OutOfMemoryError as e:
-        per_gpu = f" ({math.ceil(config.batch_size / ctx.world)} per GPU)" if ctx.active else ""
         name = torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
         raise torch.cuda.OutOfMemoryError(
-            f"{config.name}: out of memory on {name} with batch_size {config.batch_size}{per_gpu} at resolution "
+            f"{config.name}: out of memory on {name} with batch_size {config.batch_size} at resolution "
             f"{config.resolution}x{config.resolution} (model {config.model}, width {config.width}, amp={config.amp}). "
             f"Try a smaller batch_size (e.g. {max(1, config.batch_size // 2)}), amp=True (bf16 activations), "
             f"or a smaller profile ('cpu' or 'smoke'). Original error: {e}"
@@ -442,10 +426,6 @@ def _step_delay_from_env():
     return (lambda: time.sleep(delay)) if delay else None
 
 
-def _silent(*args, **kwargs) -> None:
-    pass
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m colorize_lib.engine.train", description="Train one experiment.")
     parser.add_argument("config", help="ExperimentConfig JSON file")
@@ -453,15 +433,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     config = ExperimentConfig.load(args.config)
     setup(config.seed, deterministic=True, device=config.device)
-    try:
-        run = fit(config, run_dir=args.run_dir)
-    finally:
-        distributed.shutdown()
-    if int(os.environ.get("RANK", "0")) == 0:
-        print(
-            f"selected epoch {run.selected_epoch} ({run.selected_by}); final test PSNR "
-            f"{run.history['test_psnr'].iloc[-1]:.2f} dB; checkpoints in {run.run_dir}"
-        )
+    run = fit(config, run_dir=args.run_dir)
+    print(
+        f"selected epoch {run.selected_epoch} ({run.selected_by}); final test PSNR "
+        f"{run.history['test_psnr'].iloc[-1]:.2f} dB; checkpoints in {run.run_dir}"
+    )
     return 0
 
 
