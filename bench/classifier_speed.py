@@ -21,12 +21,12 @@ import time
 import torch
 import torch.nn.functional as F
 
-from colorize_lib.engine.experiments import make_config
-from colorize_lib.engine.runtime import configure_threads, describe_device
+from colorize_lib.engine.config import make_config
+from colorize_lib.engine.device import configure_threads, describe_device
+from colorize_lib.engine.tasks import Task
 from colorize_lib.model.fused_head import DEFAULT_CHUNK_ELEMENTS, fused_weighted_cross_entropy
 from colorize_lib.model.losses import weighted_cross_entropy
 from colorize_lib.model.models import get_model
-from colorize_lib.model.tasks import Task
 
 
 def round_robin_ms(fns: dict, trials: int) -> dict:

@@ -27,7 +27,7 @@ from colorize_lib.colorize import SIDE_MULTIPLE, find_run, luminance, photo_from
 from colorize_lib.colorize import colorize_photo as colorize_resized
 from colorize_lib.data import load_image_set
 from colorize_lib.data.sources import resolve_source
-from colorize_lib.engine.runtime import configure_threads
+from colorize_lib.engine.device import configure_threads
 from colorize_lib.engine.train import load_run
 from colorize_lib.model.metrics import psnr
 from colorize_lib.scoring.quality import colorfulness_gap, delta_e00

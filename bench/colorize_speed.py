@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from colorize_lib.colorize import colorize_photo
-from colorize_lib.engine.experiments import field_classifier_config, make_config
-from colorize_lib.engine.run import Run
-from colorize_lib.engine.runtime import configure_threads, describe_device, pick_device
+from colorize_lib.engine.config import field_classifier_config, make_config
+from colorize_lib.engine.device import configure_threads, describe_device, pick_device
+from colorize_lib.engine.inference import Run
 from colorize_lib.engine.train import build
 
 

@@ -1,4 +1,4 @@
-"""Training speed on this CPU: float32 against the fast path the library takes here (`engine.precision`:
+"""Training speed on this CPU: float32 against the fast path the library takes here (`engine.device`:
 bf16 autocast and the memory format measured fastest for the model's width, where the CPU computes bf16).
 
 Each Table 1 model at the cpu profile (64² crops, batch 32, its cpu width) and at the paper's widths at 96²
@@ -23,9 +23,8 @@ import torch
 
 from colorize_lib.data import load_image_set
 from colorize_lib.data.crops import CropSampler
-from colorize_lib.engine.experiments import make_config
-from colorize_lib.engine.precision import FLOAT32, autocast, memory_format, precision
-from colorize_lib.engine.runtime import configure_threads, describe_device
+from colorize_lib.engine.config import make_config
+from colorize_lib.engine.device import FLOAT32, autocast, configure_threads, describe_device, memory_format, precision
 from colorize_lib.engine.train import build, train_step
 
 TABLE1 = ("baseline", "unet_rgb", "unet_lab", "unet_classif")

@@ -5,7 +5,7 @@
 2. Samples/s that `CropSampler` delivers from the cached set against the samples/s that training
    consumes at its fastest: the cpu profile's baseline (64² crops, batch 32, width 32), the
    library's whole step (`train.train_step`) in the precision and layout it takes on this CPU
-   (bf16 where the CPU computes it, `engine.precision`).
+   (bf16 where the CPU computes it, `engine.device`).
 
 Files: the authors' images when `data/raw/paper/dataset` exists (a subset), else scikit-image's
 bundled photos, each saved in several varied copies (flips, crops, colour gains) as JPEG q95.
@@ -29,9 +29,8 @@ from colorize_lib.data.sources.bundled import BUNDLED_PHOTOS
 from colorize_lib.data.sources.folder import folder_files
 from colorize_lib.data.sources.paper import paper_files
 from colorize_lib.data.validate import square_resize
-from colorize_lib.engine.config import ExperimentConfig
-from colorize_lib.engine.experiments import make_config
-from colorize_lib.engine.precision import autocast, memory_format, precision
+from colorize_lib.engine.config import ExperimentConfig, make_config
+from colorize_lib.engine.device import autocast, memory_format, precision
 from colorize_lib.engine.train import build, train_step
 
 IMAGE_SIZE = 256  # the cpu profile's cached side

@@ -30,11 +30,11 @@ import torch
 
 from colorize_lib.data import load_image_set
 from colorize_lib.data.crops import CropSampler
-from colorize_lib.engine.experiments import make_config
-from colorize_lib.engine.runtime import configure_threads, describe_device, pick_device
+from colorize_lib.engine.config import make_config
+from colorize_lib.engine.device import configure_threads, describe_device, pick_device
+from colorize_lib.engine.tasks import Task
 from colorize_lib.engine.train import fit
 from colorize_lib.model.models import get_model
-from colorize_lib.model.tasks import Task
 
 
 def bare_loop(config, data, device) -> tuple[float, float]:

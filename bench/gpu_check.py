@@ -70,7 +70,7 @@ def shape_key(config) -> tuple:
 
 def shapes(profile: str) -> list:
     """(label, config) for each distinct shape of `profile`'s study, in study order."""
-    from colorize_lib.engine.experiments import study_configs
+    from colorize_lib.engine.config import study_configs
 
     seen, out = set(), []
     for c in study_configs(profile, PROJECTED[profile]):
@@ -87,7 +87,7 @@ def measure(args) -> None:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from colorize_lib.engine.runtime import describe_device, setup
+    from colorize_lib.engine.device import describe_device, setup
 
     device = setup(0, deterministic=True, device=args.device)
     card = torch.cuda.get_device_name(device) if device.type == "cuda" else describe_device(device)
@@ -154,7 +154,7 @@ def _trainer(config, device):
     import torch
 
     from colorize_lib.data.crops import CropSampler
-    from colorize_lib.engine.precision import autocast, memory_format, precision
+    from colorize_lib.engine.device import autocast, memory_format, precision
     from colorize_lib.engine.train import build, train_step
 
     data = _photos(config, device)
@@ -271,7 +271,7 @@ def projection(profile: str, seeds: int | None, results: dict[tuple, dict]) -> d
     seed a run; `seeds`: SEEDS=, None the profile's): crops per epoch (or one pass over the training photos)
     x epochs at the shape's training rate, plus the test and validation photos scored after every epoch and
     once more for the tables."""
-    from colorize_lib.engine.experiments import study_configs
+    from colorize_lib.engine.config import study_configs
     from colorize_lib.reference import PAPER_TEST_IMAGES, PAPER_TRAIN_IMAGES, STL10_TEST_IMAGES, STL10_TRAIN_IMAGES
 
     train_images, test_images = {

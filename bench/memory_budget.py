@@ -66,13 +66,12 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_map
 
-from colorize_lib.engine.config import PROFILE_NAMES, ExperimentConfig
-from colorize_lib.engine.experiments import make_config
+from colorize_lib.engine.config import PROFILE_NAMES, ExperimentConfig, make_config
+from colorize_lib.engine.tasks import Task
 from colorize_lib.engine.train import build, train_step
 from colorize_lib.model.fused_head import DEFAULT_CHUNK_ELEMENTS
 from colorize_lib.model.metrics import psnr
 from colorize_lib.model.models import count_parameters
-from colorize_lib.model.tasks import Task
 from colorize_lib.reference import PAPER_TEST_IMAGES, PAPER_TRAIN_IMAGES, STL10_TEST_IMAGES, STL10_TRAIN_IMAGES
 
 GIB = 2**30

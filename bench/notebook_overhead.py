@@ -54,7 +54,7 @@ def run_make(profile: str, data: str, root: Path, make_args: list[str]) -> list[
 
 def training_seconds(checkpoints: Path) -> dict[str, float]:
     """Notebook -> seconds its runs trained, from each run folder's config.json and history.csv."""
-    from colorize_lib.engine.experiments import notebook_of
+    from colorize_lib.engine.config import notebook_of
 
     seconds: dict[str, float] = {}
     for history in checkpoints.glob("*/history.csv"):

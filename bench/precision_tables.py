@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from colorize_lib.engine.experiments import NOTEBOOK_OF
+from colorize_lib.engine.config import NOTEBOOK_OF
 from colorize_lib.reference import MODEL_LABELS
 from colorize_lib.scoring.stats import paired_diff_ci
 

@@ -39,10 +39,8 @@ from .compare import Comparison
 from .data.validate import ImageRejected, decode_rgb
 from .engine import train
 from .engine.checkpoint import run_dir_for
-from .engine.config import ExperimentConfig
-from .engine.experiments import EXPERIMENTS, make_config, notebook_of, study_configs
-from .engine.inference import colorize, eval_batch_size
-from .engine.run import Run
+from .engine.config import EXPERIMENTS, ExperimentConfig, make_config, notebook_of, study_configs
+from .engine.inference import Run, colorize, eval_batch_size
 from .files import atomic_path
 from .model.color import lab_to_rgb, rgb_to_lab
 

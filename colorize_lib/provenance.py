@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .engine import runtime
+from .engine.device import started
 from .paths import PROJECT_ROOT
 
 # Rows of the provenance table, in order: (key in the run info, label shown to a reader).
@@ -81,8 +81,8 @@ def collect(
     """The provenance of one notebook run, as plain JSON-able values (None where unknown).
 
     `images`: the `ImageSet` the notebook used; `seeds`: an int or the seeds of its runs; `precision`: what
-    its runs trained in and why (`engine.precision.describe`). The start
-    time is that of the first `runtime.setup()` call in this process.
+    its runs trained in and why (`engine.device.describe`). The start
+    time is that of the first `device.setup()` call in this process.
     """
     commit, dirty = git_state()
     info = dict(
@@ -105,7 +105,7 @@ def collect(
     info["seeds"] = seeds
     info.update(python=platform.python_version(), torch=torch.__version__, numpy=np.__version__)
     now = dt.datetime.now(dt.UTC)
-    start = runtime.started()
+    start = started()
     info["started"] = start[0].isoformat(timespec="seconds") if start else None
     info["wall_s"] = round(time.monotonic() - start[1], 1) if start else None
     info["finished"] = now.isoformat(timespec="seconds")

@@ -21,10 +21,8 @@ from .compare import Comparison
 from .data import load_images
 from .data.cache import ImageSet
 from .data.crops import test_views
-from .engine.config import ExperimentConfig
-from .engine.experiments import authors_arm_configs, budget_configs, make_config, training_seeds
-from .engine.precision import describe as describe_precision
-from .engine.runtime import describe_device, pick_device, setup
+from .engine.config import ExperimentConfig, authors_arm_configs, budget_configs, make_config, training_seeds
+from .engine.device import describe_device, describe_precision, pick_device, setup
 from .engine.train import Run, finished_run_dir, fit, load_run
 from .model.metrics import gray_prediction
 from .model.quantize import ABGrid

@@ -12,8 +12,8 @@ from .colorize import colorize_photo
 from .data import load_images
 from .data.cache import ImageSet
 from .data.crops import test_views
-from .engine.experiments import NOTEBOOK_OF, study_configs
-from .engine.run import Run
+from .engine.config import NOTEBOOK_OF, study_configs
+from .engine.inference import Run
 from .engine.train import load_run
 from .model.metrics import gray_prediction
 from .plots import image_grid, plot_curves, plot_forest, save_figure

@@ -182,8 +182,8 @@ class Settings:
 
 
 def settings(config) -> Settings:
-    """`config` as a short table against the paper's settings for the same model (engine.experiments)."""
-    from .engine.experiments import make_config
+    """`config` as a short table against the paper's settings for the same model (engine.config)."""
+    from .engine.config import make_config
 
     return Settings(config, make_config(config.model, "paper", config.data))
 

@@ -42,7 +42,7 @@ MS_PER_BIN = {"float32": 0.006, "bf16": 0.005}
 
 def reference_ms(config, numerics: str = "float32") -> float:
     """The reference ms per training image of `config` in `numerics` on the project's 2-core CPU."""
-    from colorize_lib.engine.experiments import PROFILES
+    from colorize_lib.engine.config import PROFILES
     from colorize_lib.model.quantize import ABGrid
 
     cpu_width = PROFILES["cpu"][config.model]["width"]
@@ -75,7 +75,7 @@ def _history(config) -> tuple[int, float | None, float, float]:
 def notebook_runs(profile: str, data: str, seeds: int | None = None) -> dict[str, list]:
     """Notebook -> the configs it trains first in the study (notebooks that train nothing are absent)."""
     # Imported here: they load torch, which `make reproduce`'s final summary has no use for.
-    from colorize_lib.engine.experiments import notebook_of, study_configs
+    from colorize_lib.engine.config import notebook_of, study_configs
 
     runs: dict[str, list] = {}
     for config in study_configs(profile, data, seeds=seeds):
@@ -89,7 +89,7 @@ def study_work(
     """Seconds of training each notebook of `names` still needs on this machine (see the module docstring):
     None for a notebook with training left while no run has been measured here yet. A run counts as
     measured here when its history was written at or after `since` (Unix seconds; None: whenever)."""
-    from colorize_lib.engine.precision import precision_of
+    from colorize_lib.engine.device import precision_of
 
     runs = {n: [(c, *_history(c)) for c in configs] for n, configs in notebook_runs(profile, data, seeds).items()}
     every = [r for rs in runs.values() for r in rs]

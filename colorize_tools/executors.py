@@ -316,7 +316,7 @@ class SlurmArray:
         """Each unfinished run's time left: its own measured speed where it has trained an epoch, else the
         reference speed scaled as the cluster's measured runs are to it; None until some run is measured
         (the cluster's cards are not the reference CPU)."""
-        from colorize_lib.engine.precision import precision_of
+        from colorize_lib.engine.device import precision_of
 
         progress = {label: estimate.run_progress(job.config) for label, (job, _) in self.tasks.items()}
         ratios = [

@@ -57,7 +57,7 @@ def plan(configs: list, logs: Path, train_photos: dict[tuple, int]) -> tuple[lis
 def run_seconds(config, train_photos: int) -> float:
     """Estimated seconds of training `config`'s run still needs on one worker (0: finished): its own
     measured speed where it has trained an epoch, else the reference speed of the project's 2-core CPU."""
-    from colorize_lib.engine.precision import precision_of
+    from colorize_lib.engine.device import precision_of
 
     done, ms, _ = estimate.run_progress(config)
     if done >= config.epochs:
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"parameter 'slurm_gpus' = {args.slurm_gpus} is invalid: expected a count >= 0")
     from colorize_lib import paths
     from colorize_lib.data import load_images
-    from colorize_lib.engine.experiments import study_configs
+    from colorize_lib.engine.config import study_configs
 
     logs = args.logs or paths.REPORTS_DIR / "train"
     logs.mkdir(parents=True, exist_ok=True)

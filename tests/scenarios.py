@@ -288,8 +288,8 @@ def system_env_runs(root: Path, env: dict, config) -> dict:
 def runlock_runs(root: Path, env: dict, config) -> dict:
     """3 epochs of 8 steps, each step slowed to 1 s (test hook): the second process starts (imports,
     photos) well within the first's 24 s of training, which is mostly sleep, so it runs beside the rest."""
-    from colorize_lib.engine.experiments import make_config
-    from colorize_lib.engine.runlock import LOCK_FILE
+    from colorize_lib.engine.checkpoint import LOCK_FILE
+    from colorize_lib.engine.config import make_config
 
     config_path = make_config("baseline", "smoke", epochs=3, batch_size=4, samples_per_epoch=32).save(
         root / "config.json"
@@ -371,7 +371,7 @@ def train_runs(root: Path, env: dict, config) -> dict:
     `make reproduce` as a whole trains nothing after it follows from the run folders: the test compares them
     with those of the smoke `make reproduce`, so the suite runs the notebooks once.) Returns the outputs and
     what the interruption left finished."""
-    from colorize_lib.engine.experiments import study_configs
+    from colorize_lib.engine.config import study_configs
 
     slowed = make_env(env, root, COLORIZE_STEP_DELAY_S=str(TRAIN_STEP_DELAY_S))
     first = subprocess.Popen(

@@ -324,7 +324,7 @@ def test_upscale_small_keeps_small_photos_in_a_cache_of_its_own(folder, tmp_path
 @pytest.mark.slow  # validates and caches the bundled photos
 def test_load_images_keeps_the_configs_number_of_test_photos():
     from colorize_lib.data import load_images
-    from colorize_lib.engine.experiments import make_config
+    from colorize_lib.engine.config import make_config
 
     full = load_images(make_config("unet_lab", "smoke"))
     few = load_images(make_config("unet_lab", "smoke", max_test_images=1))

@@ -415,7 +415,7 @@ def test_the_appendix_figure_is_judged_pooled():
 
 
 def test_budget_claims_name_arms_the_experiment_trains_or_reads():
-    from colorize_lib.engine.experiments import BUDGET_ARMS
+    from colorize_lib.engine.config import BUDGET_ARMS
     from colorize_lib.reference import AUTHORS_ARM
 
     assert {c.params["arm"] for c in BUDGET_CLAIMS} <= set(BUDGET_ARMS) | {AUTHORS_ARM}

@@ -10,7 +10,7 @@ from colorize_lib.colorize import model_size, photo_jobs
 from colorize_lib.data import load_images
 from colorize_lib.data.validate import decode_rgb
 from colorize_lib.engine.checkpoint import run_dir_for
-from colorize_lib.engine.experiments import make_config
+from colorize_lib.engine.config import make_config
 from colorize_lib.engine.train import fit
 
 

@@ -10,8 +10,8 @@ from PIL import Image
 
 from colorize_lib.colorize import compare_photo
 from colorize_lib.compare import Comparison
-from colorize_lib.engine.experiments import make_config
-from colorize_lib.engine.run import Run
+from colorize_lib.engine.config import make_config
+from colorize_lib.engine.inference import Run
 from colorize_lib.engine.train import build
 
 

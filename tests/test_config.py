@@ -3,12 +3,12 @@ import json
 import pytest
 import torch
 
-from colorize_lib.engine.config import ExperimentConfig
-from colorize_lib.engine.experiments import (
+from colorize_lib.engine.config import (
     ALPHAS,
     BIN_SIZES,
     EXPERIMENTS,
     PROFILES,
+    ExperimentConfig,
     field_classifier_config,
     make_config,
     notebook_of,
@@ -126,7 +126,7 @@ def test_levels_belong_to_the_unets_and_leave_existing_identities_alone():
 @pytest.mark.parametrize("profile", ["paper", "cpu", "authors"])
 def test_stated_budget_arm_is_exactly_the_papers_240_steps(profile):
     from colorize_lib.data.crops import CropSampler
-    from colorize_lib.engine.experiments import budget_configs
+    from colorize_lib.engine.config import budget_configs
     from colorize_lib.reference import PAPER_STEPS
 
     arms = budget_configs(profile)

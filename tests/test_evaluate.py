@@ -3,7 +3,7 @@
 import pytest
 
 from colorize_lib.data import load_images
-from colorize_lib.engine.experiments import make_config
+from colorize_lib.engine.config import make_config
 from colorize_lib.engine.train import fit
 from colorize_lib.scoring.evaluate import ROW_METRICS, compare, evaluate, gray_row, summary_row
 
@@ -53,7 +53,7 @@ def test_seed_spread_is_over_seed_means():
 
 
 def test_temperature_sweep_decodes_one_field_classifier_at_every_temperature(tmp_path):
-    from colorize_lib.engine.experiments import field_classifier_config
+    from colorize_lib.engine.config import field_classifier_config
     from colorize_lib.scoring.evaluate import TEMPERATURES, temperature_sweep, with_decode
 
     config = field_classifier_config("smoke", epochs=1)

@@ -4,11 +4,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from colorize_lib.engine.experiments import make_config
+from colorize_lib.engine.config import make_config
+from colorize_lib.engine.tasks import Task
 from colorize_lib.model.fused_head import fused_weighted_cross_entropy, head_argmax, head_softmax_mean, pixels_per_chunk
 from colorize_lib.model.losses import soft_weighted_cross_entropy, weighted_cross_entropy
 from colorize_lib.model.models import get_model
-from colorize_lib.model.tasks import Task
 
 REL = 1e-6
 

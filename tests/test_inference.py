@@ -4,12 +4,12 @@ the luminance of the input is kept by the LAB models, and the loss is the mean o
 import pytest
 import torch
 
-from colorize_lib.engine.experiments import make_config
+from colorize_lib.engine.config import make_config
 from colorize_lib.engine.inference import colorize, eval_batch_size
+from colorize_lib.engine.tasks import Task
 from colorize_lib.model.color import rgb_to_lab
 from colorize_lib.model.metrics import gray_prediction
 from colorize_lib.model.models import get_model
-from colorize_lib.model.tasks import Task
 
 
 def model_and_task(experiment: str):

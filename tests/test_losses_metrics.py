@@ -99,9 +99,9 @@ def test_smoothed_prior_keeps_mass_and_spreads_to_neighbours():
 
 
 def test_field_task_trains_on_soft_targets_with_weights_from_the_smoothed_prior():
-    from colorize_lib.engine.experiments import field_classifier_config
+    from colorize_lib.engine.config import field_classifier_config
+    from colorize_lib.engine.tasks import Task
     from colorize_lib.model.models import get_model
-    from colorize_lib.model.tasks import Task
 
     task = Task(field_classifier_config("smoke"))
     assert task.grid.n_bins == len(ABGrid(10, in_gamut=True).centres)

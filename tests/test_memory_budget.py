@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from colorize_lib.engine.experiments import make_config
+from colorize_lib.engine.config import make_config
 
 _PATH = Path(__file__).resolve().parents[1] / "bench" / "memory_budget.py"
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from colorize_lib.engine.progress import PLAIN_UPDATES, epoch_bar
+from colorize_lib.engine.train import PLAIN_UPDATES, epoch_bar
 
 
 def _coalesced_lines(text: str) -> list[str]:

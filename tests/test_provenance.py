@@ -5,7 +5,7 @@ import torch
 
 from colorize_lib import reports
 from colorize_lib.data import ImageSet
-from colorize_lib.engine import runtime
+from colorize_lib.engine import device
 from colorize_lib.provenance import FIELDS, as_table
 from colorize_tools.index import build_index
 
@@ -19,8 +19,8 @@ def image_set(tmp_path):
 
 
 def test_run_info_pins_the_report_to_its_inputs(tmp_path, monkeypatch):
-    monkeypatch.setattr(runtime, "_STARTED", None)
-    runtime.setup(3)
+    monkeypatch.setattr(device, "_STARTED", None)
+    device.setup(3)
     images = image_set(tmp_path)
     path = reports.write_run_info(
         "02_baseline_cnn",
@@ -38,13 +38,13 @@ def test_run_info_pins_the_report_to_its_inputs(tmp_path, monkeypatch):
     assert (info["n_train"], info["n_test"], info["data_source"]) == (3, 1, "bundled")
     assert info["seeds"] == [3, 4]
     assert info["torch"] == torch.__version__ and info["python"].count(".") == 2
-    assert info["started"] == runtime.started()[0].isoformat(timespec="seconds")
+    assert info["started"] == device.started()[0].isoformat(timespec="seconds")
     assert info["wall_s"] >= 0 and info["dirty"] in (True, False, None)
     assert info["profile"] == "smoke" and info["notebook"] == "02_baseline_cnn"
 
 
 def test_old_run_info_and_missing_setup_show_dashes(tmp_path, monkeypatch):
-    monkeypatch.setattr(runtime, "_STARTED", None)
+    monkeypatch.setattr(device, "_STARTED", None)
     path = reports.write_run_info("01_data", "cpu", "bundled", "cpu", tmp_path, show=False)
     info = json.loads(path.read_text())
     assert info["started"] is None and info["manifest_sha256"] is None and info["seeds"] is None
@@ -55,16 +55,16 @@ def test_old_run_info_and_missing_setup_show_dashes(tmp_path, monkeypatch):
 
 
 def test_setup_keeps_the_first_start_time(monkeypatch):
-    monkeypatch.setattr(runtime, "_STARTED", None)
-    runtime.setup(0)
-    first = runtime.started()
-    runtime.setup(1)  # fit() calls setup again: the notebook's start must not move
-    assert runtime.started() == first
+    monkeypatch.setattr(device, "_STARTED", None)
+    device.setup(0)
+    first = device.started()
+    device.setup(1)  # fit() calls setup again: the notebook's start must not move
+    assert device.started() == first
 
 
 def test_index_shows_a_provenance_table_per_notebook(tmp_path, monkeypatch):
-    monkeypatch.setattr(runtime, "_STARTED", None)
-    runtime.setup(0)
+    monkeypatch.setattr(device, "_STARTED", None)
+    device.setup(0)
     for name in ("01_data", "02_baseline_cnn"):
         reports.write_run_info(
             name,

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from colorize_lib.engine.runlock import LOCK_FILE, run_lock
+from colorize_lib.engine.checkpoint import LOCK_FILE, run_lock
 
 
 def test_the_lock_names_its_holder_and_is_released_on_exit(tmp_path):

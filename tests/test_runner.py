@@ -75,7 +75,7 @@ def test_nothing_measured_on_this_machine_means_measuring_not_a_borrowed_speed(n
     """Before any run has trained during this make, the time left is unknown: neither the reference CPU's
     speed nor a run another machine trained earlier into the same folder (its history older than the make)
     stands in for this machine's."""
-    from colorize_lib.engine.experiments import make_config
+    from colorize_lib.engine.config import make_config
 
     names = ["02_baseline_cnn", "03_unet_rgb"]
     started = time.time()
@@ -93,8 +93,8 @@ def test_nothing_measured_on_this_machine_means_measuring_not_a_borrowed_speed(n
 def test_the_first_trained_epoch_calibrates_every_run_still_to_train(no_runs):
     """One epoch of the first baseline run, measured at a third of the reference speed: that run's 11 epochs
     left and the other seeds' runs take its measured speed; other models take the reference scaled alike."""
-    from colorize_lib.engine.experiments import make_config
-    from colorize_lib.engine.precision import precision_of
+    from colorize_lib.engine.config import make_config
+    from colorize_lib.engine.device import precision_of
 
     first = make_config("baseline", "cpu")
     numerics = precision_of(first)
@@ -119,7 +119,7 @@ def test_the_time_left_on_a_simulated_device_is_measured_not_borrowed(no_runs, t
     off by SHAPE_SPREAD), each notebook taking `overhead_s` beyond its training: before the first training
     notebook has trained, the time left is 'measuring'; the first figure is within 3x of the truth, and every
     figure after the first training notebook within 1.5x. The reference speed alone would be 100x off."""
-    from colorize_lib.engine.precision import precision_of
+    from colorize_lib.engine.device import precision_of
 
     names = [
         f"0{k}_{n}"

@@ -10,7 +10,7 @@ from colorize_tools.runner import run_notebook
 
 pytestmark = pytest.mark.slow  # starts a kernel
 
-CODE = """from colorize_lib.engine.progress import epoch_bar
+CODE = """from colorize_lib.engine.train import epoch_bar
 with epoch_bar(3, "demo epoch 1/1") as bar:
     for _ in range(3):
         bar.update(1)

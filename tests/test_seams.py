@@ -6,8 +6,8 @@ import torch
 
 from colorize_lib.data import crops
 from colorize_lib.data.crops import CropSampler, view_names
-from colorize_lib.engine.experiments import make_config
-from colorize_lib.model.tasks import Task
+from colorize_lib.engine.config import make_config
+from colorize_lib.engine.tasks import Task
 
 
 def photos(n=3, size=32, seed=0):

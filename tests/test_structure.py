@@ -79,3 +79,37 @@ def test_the_data_layer_reads_like_the_pipeline():
     for i, later in enumerate(order):
         for earlier in order[i + 1 :]:
             assert earlier not in graph[later], f"{later} imports {earlier}: the arrows must point down the pipeline"
+
+
+# The layers, lowest first: a module may import from its own layer and the ones below, never from above.
+LAYERS = ("base", "data", "model", "engine", "scoring", "vocabulary")
+BASE = {"colorize_lib", "colorize_lib.paths", "colorize_lib.files", "colorize_lib.reference"}  # the package: its version
+
+
+def layer_of(module: str) -> str:
+    if module in BASE or module.startswith("colorize_lib.reference."):
+        return "base"
+    parts = module.split(".")
+    if len(parts) > 1 and parts[1] in ("data", "model", "engine", "scoring"):
+        return parts[1]
+    return "vocabulary"  # the notebooks' words on top: study chapters, tables, plots, reports, colorize
+
+
+def test_no_import_runs_from_a_lower_layer_to_a_higher_one():
+    upward = [
+        f"{m} ({layer_of(m)}) imports {n} ({layer_of(n)})"
+        for m, imported in import_graph().items()
+        for n in imported
+        if LAYERS.index(layer_of(n)) > LAYERS.index(layer_of(m))
+    ]
+    assert upward == []
+    assert layer_of("colorize_lib.engine.tasks") == "engine" and layer_of("colorize_lib.study") == "vocabulary"
+
+
+def test_the_engine_is_a_few_modules_and_keeps_no_batch_norm_of_its_own():
+    engine = sorted(p.stem for p in (PACKAGE / "engine").glob("*.py") if p.stem != "__init__")
+    assert len(engine) <= 6, engine
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        norms = [c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and "BatchNorm" in c.name]
+        assert not norms, f"{path.name} defines {norms}: torch has nn.BatchNorm2d and nn.SyncBatchNorm"

@@ -56,7 +56,7 @@ def test_the_budget_reads_the_authors_arm_from_its_own_data_when_it_was_trained(
     # U-Net RGB on the STL-10 stand-in: found by its finished run folder, scored on its own test photos.
     from stl10_standin import standin_from_bundled
 
-    from colorize_lib.engine.experiments import make_config
+    from colorize_lib.engine.config import make_config
     from colorize_lib.engine.train import fit
     from colorize_lib.reference import AUTHORS_ARM
 

@@ -54,7 +54,7 @@ def test_the_gray_row_and_the_papers_columns_are_set_apart():
 
 
 def test_settings_show_what_matters_beside_the_paper_and_the_whole_config_folded():
-    from colorize_lib.engine.experiments import make_config
+    from colorize_lib.engine.config import make_config
     from colorize_lib.tables import settings
 
     shown = settings(make_config("unet_lab", "cpu"))

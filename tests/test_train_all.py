@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from colorize_lib.engine.checkpoint import run_dir_for
-from colorize_lib.engine.experiments import study_configs
+from colorize_lib.engine.config import study_configs
 from colorize_tools.executors import Job, LocalPool, SlurmArray, SlurmSettings
 from colorize_tools.train_all import follow, makespan, photos_key, plan
 
@@ -72,7 +72,7 @@ def test_make_train_interrupted_then_rerun_trains_each_run_once_and_reproduce_tr
 @pytest.mark.slow  # two training processes
 @pytest.mark.parametrize("where", ["local", "slurm"])
 def test_a_failed_run_is_named_with_its_log_and_the_others_finish(where, tmp_path, monkeypatch, request):
-    from colorize_lib.engine.experiments import make_config
+    from colorize_lib.engine.config import make_config
 
     monkeypatch.setenv("COLORIZE_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
     if where == "slurm":

@@ -6,11 +6,11 @@ import math
 import pytest
 import torch
 
-import colorize_lib.model.tasks
+import colorize_lib.engine.tasks
 from colorize_lib.data import load_image_set
 from colorize_lib.engine.checkpoint import load_checkpoint, run_dir_for
-from colorize_lib.engine.experiments import make_config
-from colorize_lib.engine.runtime import configure_threads, usable_cores
+from colorize_lib.engine.config import make_config
+from colorize_lib.engine.device import configure_threads, usable_cores
 from colorize_lib.engine.train import WALL_TIME_COLUMNS, fit
 
 pytestmark = pytest.mark.slow  # trains models
@@ -156,7 +156,7 @@ def test_checkpoint_from_another_config_is_refused_naming_differences(tmp_path, 
 
 def test_nan_loss_stops_with_epoch_and_step_and_keeps_last_good_checkpoint(tmp_path, data, monkeypatch):
     config = smoke(epochs=3)  # 2 steps per epoch
-    real_loss = colorize_lib.model.tasks.Task.loss
+    real_loss = colorize_lib.engine.tasks.Task.loss
     calls = {"train": 0}
 
     def loss(self, output, target):
@@ -167,7 +167,7 @@ def test_nan_loss_stops_with_epoch_and_step_and_keeps_last_good_checkpoint(tmp_p
                 return value * math.nan
         return value
 
-    monkeypatch.setattr(colorize_lib.model.tasks.Task, "loss", loss)
+    monkeypatch.setattr(colorize_lib.engine.tasks.Task, "loss", loss)
     with pytest.raises(
         FloatingPointError, match=r"loss is nan at epoch 2, step 1/2.*last good checkpoint is .*last\.pt"
     ):
@@ -181,7 +181,7 @@ def test_out_of_memory_names_batch_size_resolution_and_remedies(tmp_path, data, 
     def oom(self, rgb):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(colorize_lib.model.tasks.Task, "inputs_targets", oom)
+    monkeypatch.setattr(colorize_lib.engine.tasks.Task, "inputs_targets", oom)
     with pytest.raises(torch.cuda.OutOfMemoryError) as error:
         fit(smoke(epochs=1), data, tmp_path, log=quiet)
     message = str(error.value)

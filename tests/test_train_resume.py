@@ -10,7 +10,7 @@ import time
 import pytest
 import torch
 
-from colorize_lib.engine.experiments import make_config
+from colorize_lib.engine.config import make_config
 from colorize_lib.engine.train import WALL_TIME_COLUMNS
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ import re
 import pytest
 from test_train_all import _trained_once
 
-from colorize_lib.engine.experiments import study_configs
+from colorize_lib.engine.config import study_configs
 
 ARRAY = re.compile(r"submitted Slurm array (\d+): (\d+) task\(s\)")
 STARTED = re.compile(r"^start (\S+) on Slurm task (\d+_\d+) ", re.M)

@@ -1,14 +1,40 @@
 """The one inference path: training-time evaluation, the results tables and colorizing photos all go
 through `colorize`, so the epoch picked as best and the PSNR reported for it come from the same
 numerics: the run's precision (bf16 autocast where the device computes it and the config's `amp` asks for
-it, float32 elsewhere; see precision.py) and memory format."""
+it, float32 elsewhere; see precision.py) and memory format.
+
+`Run` is a trained experiment as the rest of the library uses it: what `train.fit` and
+`train.load_run` return, what `evaluate` scores and `colorize` applies to photos.
+"""
 
 from dataclasses import dataclass
+from pathlib import Path
 
+import pandas as pd
 import torch
 
-from ..model.tasks import Task
-from .precision import FLOAT32, autocast, memory_format
+from ..engine.tasks import Task
+from .config import ExperimentConfig
+from .device import FLOAT32, autocast, memory_format
+
+SELECTED_BY = ("validation", "final epoch")  # how the reported checkpoint of a run was chosen
+
+
+@dataclass
+class Run:
+    """A trained experiment: the model at its selected checkpoint (eval mode, on `device`), its task,
+    history and folder, and how (`selected_by`, one of SELECTED_BY) and at which epoch that checkpoint
+    was chosen, and the precision it trained in."""
+
+    config: ExperimentConfig
+    model: torch.nn.Module
+    task: Task
+    history: pd.DataFrame
+    run_dir: Path | None
+    device: torch.device
+    selected_by: str = "final epoch"
+    selected_epoch: int = 0
+    precision: str = "float32"  # what it trained in and is evaluated in: bf16 or float32 (precision.py)
 
 
 @dataclass

@@ -36,6 +36,22 @@ kernels: expect agreement there to about the bf16 precision (~3 significant digi
 One process, one device: the study's largest run (the paper profile's classifier at 512²) fits in about
 11 GiB by `bench/memory_budget.py`'s trace, so no run needs several GPUs; runs go side by side instead
 (`make train`, on one machine or as a Slurm job array).
+
+Progress within an epoch.
+
+On a terminal: a tqdm bar that refreshes freely and disappears at the end of the epoch, where the
+per-epoch line (`train._progress_line`) takes its place.
+
+Run headless by `make reproduce`: appended to the file COLORIZE_PROGRESS_FILE names, which the runner
+follows into the terminal and the notebook's log, so the executed notebook and its HTML report keep only
+the per-epoch lines. In a notebook a reader runs: in the cell.
+
+Elsewhere (a notebook kernel, a log file): nothing for epochs shorter than
+`COLORIZE_PROGRESS_AFTER_S` seconds (default 5), then at most four plain status lines per epoch, each
+written as `\r<status>` and the last ended by a newline. A reader of the stream (the runner, a log)
+sees a few lines; a notebook executed with `coalesce_streams` keeps only the final line of each bar,
+because everything before a carriage return on a line is dropped. tqdm.auto is not used: in a
+kernel it renders a widget that the HTML report shows as "0%".
 """
 
 import argparse
@@ -50,24 +66,20 @@ from pathlib import Path
 
 import pandas as pd
 import torch
+from tqdm import tqdm
 
 from ..data import load_images
 from ..data.cache import ImageSet
 from ..data.crops import CropSampler, test_views
+from ..engine.tasks import Task
 from ..files import atomic_write_text
 from ..model.losses import ab_frequencies
 from ..model.metrics import psnr
 from ..model.models import get_model
-from ..model.tasks import Task
-from .checkpoint import capture_rng, load_checkpoint, restore_rng, run_dir_for, save_checkpoint
-from .config import ExperimentConfig
-from .experiments import notebook_of
-from .inference import colorize, eval_batch_size
-from .precision import BF16, FLOAT32, autocast, memory_format, precision
-from .progress import epoch_bar
-from .run import Run
-from .runlock import run_lock
-from .runtime import configure_threads, pick_device, setup
+from .checkpoint import capture_rng, load_checkpoint, restore_rng, run_dir_for, run_lock, save_checkpoint
+from .config import ExperimentConfig, notebook_of
+from .device import BF16, FLOAT32, autocast, configure_threads, memory_format, pick_device, precision, setup
+from .inference import Run, colorize, eval_batch_size
 
 SELECTED = "selected.pt"  # the checkpoint a run reports (see the module docstring)
 CHECK_EVERY = 10  # steps between NaN/inf checks of the loss (each check waits for the GPU)
@@ -443,3 +455,76 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+PLAIN_UPDATES = 4  # plain status lines per epoch at most (plus the final one)
+PLAIN_FORMAT = "{desc}: {n_fmt}/{total_fmt} steps ({percentage:.0f}%), {elapsed} elapsed, ~{remaining} left"
+
+
+def plain_after_s() -> float:
+    """Seconds an epoch runs before plain progress lines appear; `COLORIZE_PROGRESS_AFTER_S` overrides."""
+    raw = os.environ.get("COLORIZE_PROGRESS_AFTER_S", "5")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(
+            f"environment variable COLORIZE_PROGRESS_AFTER_S = {raw!r} is invalid: expected a number of seconds >= 0"
+        ) from None
+    if value < 0 or not math.isfinite(value):
+        raise ValueError(
+            f"environment variable COLORIZE_PROGRESS_AFTER_S = {raw!r} is invalid: expected a number of seconds >= 0"
+        )
+    return value
+
+
+def epoch_bar(steps: int, desc: str, enabled: bool = True, stream=None) -> tqdm:
+    """A progress bar over an epoch's `steps` on `stream` (default: stderr, see the module docstring);
+    call .update(1) per step and .close() at the end. `enabled=False` (other ranks than 0) gives a bar
+    that prints nothing."""
+    stream = default_stream() if stream is None else stream
+    if _is_terminal(stream):
+        return tqdm(
+            total=steps, desc=desc, unit="step", file=stream, leave=False, disable=not enabled, dynamic_ncols=True
+        )
+    after = plain_after_s()
+    # miniters and mininterval together bound the lines: a refresh needs a quarter of the epoch's
+    # steps *and* `after` seconds since the last one; delay keeps short epochs silent.
+    # maxinterval=inf: tqdm's monitor thread would otherwise drop miniters to 1 after 10 s without a
+    # refresh and print on every later step.
+    return tqdm(
+        total=steps,
+        desc=desc,
+        file=stream,
+        leave=True,
+        disable=not enabled,
+        delay=after,
+        mininterval=after,
+        maxinterval=math.inf,
+        miniters=max(1, math.ceil(steps / PLAIN_UPDATES)),
+        bar_format=PLAIN_FORMAT,
+        ascii=True,
+    )
+
+
+_progress_files: dict[str, object] = {}  # path -> its open, line-buffered handle, one per process
+
+
+def default_stream():
+    """sys.stderr, or the file COLORIZE_PROGRESS_FILE names (a headless run), opened once for appending."""
+    path = os.environ.get("COLORIZE_PROGRESS_FILE")
+    if not path:
+        return sys.stderr
+    if path not in _progress_files:
+        try:
+            _progress_files[path] = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 (kept open)
+        except OSError as e:  # progress must never stop a training: say where it goes instead
+            print(f"progress file {path} cannot be opened ({e.strerror}); progress goes to stderr", file=sys.stderr)
+            _progress_files[path] = sys.stderr
+    return _progress_files[path]
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False

@@ -8,13 +8,12 @@ import torch
 
 from ..data.cache import ImageSet
 from ..data.crops import test_views, view_names
-from ..engine.inference import colorize, eval_batch_size
-from ..engine.run import Run
+from ..engine.inference import Run, colorize, eval_batch_size
+from ..engine.tasks import Task
 from ..model.color import AB_SCALE, join_lab, split_lab
 from ..model.metrics import colorfulness, gray_prediction, psnr
 from ..model.models import count_parameters
 from ..model.quantize import ABGrid
-from ..model.tasks import Task
 from ..reference import MODEL_LABELS, PAPER_ALPHA_PSNR, PAPER_PSNR, PAPER_RESOLUTION
 from .quality import image_metrics
 from .stats import paired_diff_ci, photo_of, with_intervals

@@ -16,11 +16,11 @@ All three kinds take L/100 (B, 1, H, W) as input:
 import torch
 from torch import nn
 
-from ..engine.config import ExperimentConfig
-from .color import AB_SCALE, join_lab, split_lab
-from .fused_head import fused_weighted_cross_entropy, head_argmax, head_softmax_mean
-from .losses import class_weights, mixed_loss, smooth_prior, soft_weighted_cross_entropy, weighted_cross_entropy
-from .quantize import ABGrid
+from ..model.color import AB_SCALE, join_lab, split_lab
+from ..model.fused_head import fused_weighted_cross_entropy, head_argmax, head_softmax_mean
+from ..model.losses import class_weights, mixed_loss, smooth_prior, soft_weighted_cross_entropy, weighted_cross_entropy
+from ..model.quantize import ABGrid
+from .config import ExperimentConfig
 
 
 class Task:
