@@ -27,11 +27,16 @@ MODEL_LABELS = {
 # These disagree by ~9 dB with Table 1's 13.5 dB for the same model at alpha = 0.7.
 PAPER_ALPHA_PSNR = {0.0: 22.85, 0.3: None, 0.5: 22.94, 0.7: 22.92, 1.0: 22.89}
 
+# §5.1, §5.3: U-Net RGB's gain over the baseline at 96², "about 2.3 dB" (Table 1: 13.5 against 11.2).
+PAPER_SKIP_GAIN_DB = 2.3
+# Fig. 1, §5.1: most of the classifier's test images score in this PSNR range (dB).
+PAPER_CLASSIF_BAND_DB = (17.0, 21.0)
+
 # Figure 3: validation weighted CE of the classifier settles near this value after ~8 epochs.
 PAPER_CLASSIF_VAL_CE = 3.35
 
-# The authors' published notebook (CNN_U_net_W.ipynb, FACTS §8): parameters of its two models, counted from
-# its layer lists (the paper gives 4.3M and 4.5M).
+# The authors' published notebook (CNN_U_net_W.ipynb in the repository the paper's abstract links):
+# parameters of its two models, counted from its layer lists (the paper gives 4.3M and 4.5M).
 AUTHORS_NOTEBOOK_PARAMS = {"baseline": 4.34e6, "unet_rgb": 25.8e6}
 # STL-10's labelled splits (the notebook trains on `train`, reports on `test`); 96x96 photos.
 STL10_TRAIN_IMAGES, STL10_TEST_IMAGES = 5000, 8000

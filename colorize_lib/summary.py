@@ -16,11 +16,15 @@ from .engine.config import NOTEBOOK_OF, study_configs
 from .engine.inference import Run
 from .engine.train import load_run
 from .model.metrics import gray_prediction
+from .model.quantize import ABGrid
+from .paper_claims import BUDGET_CLAIMS, page_claims
 from .plots import image_grid, plot_curves, plot_forest, save_figure
-from .reference import MODEL_LABELS
+from .reference import MODEL_LABELS, PAPER_N_BINS
 from .reports import load_config, load_table, save_table
-from .scoring import claims as paper_claims
+from .scoring import budget as judged
+from .scoring.claims import family_note, judge
 from .scoring.evaluate import RESULT_COLUMNS, compare, predict
+from .scoring.stats import estimate, sample
 
 TABLE1 = ("baseline", "unet_rgb", "unet_lab", "unet_classif")  # the models of Table 1, in its order
 
@@ -76,12 +80,12 @@ class PageVerdicts:
 
 
 def page_verdicts(per_image: dict[str, pd.DataFrame], profile: str, data: str) -> PageVerdicts:
-    """The paper's claims and the training budget's judged in one call (`claims.page_claims`: each test
+    """The paper's claims and the training budget's judged in one call (`paper_claims.page_claims`: each test
     once), with the gap explanations and PAPER_COMPARISONS counted into the same family; saved as `claims`,
     `08_budget_verdicts` and `08_gap_explanations`."""
     budget = budget_tables()
-    others = paper_claims.gap_tests(budget) + len(PAPER_COMPARISONS)
-    table = paper_claims.judge(
+    others = judged.gap_tests(budget) + len(PAPER_COMPARISONS)
+    table = judge(
         models=per_image,
         resolutions={m: int(load_table(NOTEBOOK_OF[m])["resolution"].iloc[0]) for m in TABLE1},
         alphas={a: t for a, t in load_table("06_alpha_ablation_per_image").groupby("alpha")},
@@ -89,17 +93,17 @@ def page_verdicts(per_image: dict[str, pd.DataFrame], profile: str, data: str) -
         profile=profile,
         data=data,
         budget=budget,
-        claims=paper_claims.page_claims(),
+        claims=page_claims(),
         other_tests=others,
     )
     family, level = table.attrs["family"], table.attrs["level"]
-    explanations = paper_claims.explain_gap(budget, table, level=level)
-    budget_ids = [c.id for c in paper_claims.BUDGET_CLAIMS if c.id in table.index]
+    explanations = judged.explain_gap(budget, table, level=level)
+    budget_ids = [c.id for c in BUDGET_CLAIMS if c.id in table.index]
     claims, verdicts = table.drop(index=budget_ids), table.loc[budget_ids]
     save_table(claims.reset_index(), "claims")
     save_table(verdicts.reset_index(), "08_budget_verdicts")
     save_table(explanations, "08_gap_explanations")
-    return PageVerdicts(claims, verdicts, explanations, family, level, paper_claims.family_note(table))
+    return PageVerdicts(claims, verdicts, explanations, family, level, family_note(table))
 
 
 def budget_tables() -> dict[tuple[str, str], pd.DataFrame]:
@@ -172,10 +176,27 @@ def schedules(profile: str, data: str, seeds: int | None = None) -> pd.DataFrame
     return table
 
 
-def grid_facts() -> pd.DataFrame:
-    """The facts of the bin grid from notebook 07's per-view ceilings (`claims.grid_facts`); saved."""
-    ceilings = load_table("07_bin_ablation_per_image")
-    table = paper_claims.grid_facts({int(b): t.assign(psnr=t["ceiling_psnr"]) for b, t in ceilings.groupby("bin_size")})
+def grid_facts(ceilings: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Facts of the bin grid, no verdicts: per bin size, our grid's classes, the paper's count, and the PSNR
+    ceiling of a perfect bin classifier (each true colour snapped to its bin centre) on the test views, with
+    its 95% interval; saved. `ceilings`: per-view table with columns bin_size and ceiling_psnr (default:
+    notebook 07's)."""
+    ceilings = load_table("07_bin_ablation_per_image") if ceilings is None else ceilings
+    rows = []
+    for b, views in ceilings.groupby("bin_size"):
+        est = estimate(sample([(views.assign(psnr=views["ceiling_psnr"]), "psnr")]))
+        rows.append(
+            dict(
+                bin_size=int(b),
+                n_bins=ABGrid(int(b)).n_bins,
+                paper_n_bins=PAPER_N_BINS.get(int(b)),
+                ceiling_psnr_db=est.mean,
+                ceiling_psnr_db_lo=est.lo,
+                ceiling_psnr_db_hi=est.hi,
+                n_groups=est.n_groups,
+            )
+        )
+    table = pd.DataFrame(rows)
     save_table(table, "grid_facts")
     return table
 

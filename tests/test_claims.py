@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from colorize_lib.paper_claims import BUDGET_CLAIMS, CLAIMS
+from colorize_lib.scoring.budget import budget_verdicts
 from colorize_lib.scoring.claims import (
     _MEASURES,
-    BUDGET_CLAIMS,
-    CLAIMS,
     COLUMNS,
     HELD,
     INCONCLUSIVE,
@@ -13,9 +13,7 @@ from colorize_lib.scoring.claims import (
     NOT_HELD,
     NOT_TESTABLE,
     VERDICTS,
-    budget_verdicts,
     family_note,
-    grid_facts,
     judge,
 )
 
@@ -327,8 +325,10 @@ def test_alpha_tables_on_different_photos_are_an_error():
 
 
 def test_facts_of_the_grid_are_a_table_without_verdicts():
+    from colorize_lib.summary import grid_facts
+
     ceilings = {5: _table(22.0, seed=1), 10: _table(17.0, seed=2), 15: _table(14.0, seed=3)}
-    facts = grid_facts(ceilings)
+    facts = grid_facts(pd.concat(t.assign(bin_size=b, ceiling_psnr=t["psnr"]) for b, t in ceilings.items()))
     assert list(facts["bin_size"]) == [5, 10, 15]
     assert list(facts["n_bins"]) == [2704, 676, 324] and list(facts["paper_n_bins"]) == [2704, 676, 196]
     assert (facts["ceiling_psnr_db_lo"] < facts["ceiling_psnr_db"]).all() and "verdict" not in facts
@@ -450,7 +450,7 @@ def test_the_notebooks_stl10_figure_is_testable_only_with_its_recipe_on_stl10(ru
 
 def test_the_gap_explanations_read_paired_gains_and_the_authors_arm():
     from colorize_lib.reference import AUTHORS_ARM
-    from colorize_lib.scoring.claims import NOT_MADE, NOT_SUPPORTED, SUPPORTED, explain_gap
+    from colorize_lib.scoring.budget import NOT_MADE, NOT_SUPPORTED, SUPPORTED, explain_gap
 
     base = _BASE[:12]  # 12 photos, each its own group
     tables = {
@@ -481,7 +481,7 @@ def test_alpha_spread_is_every_pair_within_a_tenth_of_a_db_not_an_interval_on_ma
 
 
 def test_one_page_is_one_family_and_shows_each_test_once():
-    from colorize_lib.scoring.claims import SAME_TEST, page_claims
+    from colorize_lib.paper_claims import SAME_TEST, page_claims
 
     ids = [c.id for c in page_claims()]
     assert len(ids) == len(set(ids)) and not set(SAME_TEST) & set(ids) and set(SAME_TEST.values()) <= set(ids)

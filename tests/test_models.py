@@ -49,7 +49,8 @@ def test_classifier_head_follows_bin_count():
 
 @pytest.mark.parametrize("experiment", ["baseline", "unet_rgb"])
 def test_the_authors_profile_builds_the_published_notebooks_models(experiment):
-    # CNN_U_net_W.ipynb (FACTS §8): a 4.34M baseline and a 25.8M U-Net with five resolutions (96 down to 6).
+    # CNN_U_net_W.ipynb (the authors' repository, linked from the paper's abstract): a 4.34M baseline and a
+    # 25.8M U-Net with five resolutions (96 down to 6).
     from colorize_lib.engine.config import make_config
     from colorize_lib.reference import AUTHORS_NOTEBOOK_PARAMS
 

@@ -278,12 +278,13 @@ _REHEARSAL = {
     for k, v in _PAPER.items()
 }
 
-# Authors: the recipe of the authors' published notebook (CNN_U_net_W.ipynb, FACTS §8), made for STL-10
-# (DATA=stl10): whole 96² photos, one pass per epoch with random horizontal flips, batch 32, Adam lr 1e-3,
-# every training photo trained on and the final epoch reported, as the notebook did (val_fraction 0). The
-# baseline on MSE alone for 25 epochs; the U-Net RGB on 0.7·L1 + 0.3·MSE for 20 epochs at the notebook's
-# size: five resolutions (96 down to 6, as its encoder) at width 58, 25.5M parameters (the notebook's
-# 25.8M). LAB and the classifier have no published code: the paper's models and losses on this recipe.
+# Authors: the recipe of the authors' published notebook (CNN_U_net_W.ipynb, in the repository the paper's
+# abstract links), made for STL-10 (DATA=stl10): whole 96² photos, one pass per epoch with random horizontal
+# flips, batch 32, Adam lr 1e-3, every training photo trained on and the final epoch reported, as the
+# notebook did (val_fraction 0). The baseline on MSE alone for 25 epochs; the U-Net RGB on 0.7·L1 + 0.3·MSE
+# for 20 epochs at the notebook's size: five resolutions (96 down to 6, as its encoder) at width 58, 25.5M
+# parameters (the notebook's 25.8M). LAB and the classifier have no published code: the paper's models and
+# losses on this recipe.
 _AUTHORS_COMMON = dict(
     resolution=96, image_size=96, crop_scale=1.0, test_views=1, batch_size=32, lr=1e-3, samples_per_epoch=0
 )
