@@ -95,7 +95,7 @@ def plot_ab_histogram(freq: torch.Tensor, per_axis: int, extent: float = 128.0, 
 
 
 def plot_colorfulness_by_split(photos: pd.DataFrame, ax=None, bins: int = 10):
-    """Histogram of the photos' colourfulness, one colour per split (`datareport.photo_table`)."""
+    """Histogram of the photos' colourfulness, one colour per split (`dataset.photo_table`)."""
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 3))
     for split, rows in photos.groupby("split"):
         ax.hist(rows["colorfulness"], bins=bins, alpha=0.6, label=split)

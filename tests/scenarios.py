@@ -62,7 +62,19 @@ def make_command(root: Path) -> list[str]:
 def make_env(base: dict, root: Path, **env) -> dict:
     full_env = dict(base, COLORIZE_DATA_DIR=str(root / "data"), MPLBACKEND="Agg", **env)
     full_env.pop("COLORIZE_RUN_STARTED", None)
-    return full_env
+    return slowed(full_env) if "COLORIZE_STEP_DELAY_S" in env else full_env
+
+
+SLOW_STEPS = Path(__file__).resolve().parent / "slow_steps"
+
+
+def slowed(env: dict, seconds: float | None = None) -> dict:
+    """`env` with every optimiser step of its processes slowed (tests/slow_steps/sitecustomize.py): by
+    `seconds`, or by the COLORIZE_STEP_DELAY_S it has."""
+    env = dict(env, PYTHONPATH=os.pathsep.join(filter(None, [str(SLOW_STEPS), env.get("PYTHONPATH")])))
+    if seconds is not None:
+        env["COLORIZE_STEP_DELAY_S"] = str(seconds)
+    return env
 
 
 def _read_lines(proc: subprocess.Popen) -> queue.Queue:
@@ -295,7 +307,7 @@ def runlock_runs(root: Path, env: dict, config) -> dict:
         root / "config.json"
     )
     cmd = [sys.executable, "-m", "colorize_lib.engine.train", str(config_path), "--run-dir", str(root / "run")]
-    env = dict(env, OMP_NUM_THREADS="1", COLORIZE_STEP_DELAY_S="1.0")
+    env = slowed(dict(env, OMP_NUM_THREADS="1"), 1.0)
     first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from colorize_lib import datareport, paths
+from colorize_lib import dataset, paths
 from colorize_lib.data import cache, load_image_set
 from colorize_lib.data.cache import cache_dir_for, load_cached, read_manifest
 from colorize_lib.data.sources import resolve_source
@@ -233,12 +233,12 @@ def test_a_folder_of_the_bundled_photos_keeps_the_stereo_pair_together(tmp_path)
     assert len({r["group"] for r in rows.values()}) == 8  # the nine photos, the pair joined
 
 
-def test_datareport_tables(folder, tmp_path):
+def test_dataset_tables(folder, tmp_path):
     data = load_cached(folder_files(folder), 32, cache_root=tmp_path / "cache")
-    table = datareport.skipped_table(data)
+    table = dataset.skipped_table(data)
     assert list(table.columns) == ["file", "code", "reason"]
     assert set(table["file"]) == {"empty.jpg", "gray.png", "notes.jpg", "small.png", "zz_copy.png"}
-    counts = datareport.skipped_counts(data)
+    counts = dataset.skipped_counts(data)
     assert dict(zip(counts["code"], counts["n_files"])) == {
         "zero-bytes": 1,
         "colourless": 1,
@@ -246,13 +246,13 @@ def test_datareport_tables(folder, tmp_path):
         "too-small": 1,
         "duplicate": 1,
     }
-    summary = datareport.split_summary(data)
+    summary = dataset.split_summary(data)
     assert dict(zip(summary["split"], summary["n_images"])) == {
         "train": len(data.train_names),
         "val": 0,
         "test": len(data.test_names),
     }
-    assert "final epoch" in datareport.selection_rule(data)
+    assert "final epoch" in dataset.selection_rule(data)
 
 
 def test_a_validation_split_is_carved_from_the_training_groups_only(folder, tmp_path):
@@ -270,9 +270,9 @@ def test_a_validation_split_is_carved_from_the_training_groups_only(folder, tmp_
     assert data.group_of("p00_bright.png") == data.group_of("sub/p00.png")
     rows = {r["file"]: r["split"] for r in read_manifest(data.cache_dir)}
     assert {n for n, side in rows.items() if side == "val"} == set(data.val_names)
-    summary = datareport.split_summary(data).set_index("split")
+    summary = dataset.split_summary(data).set_index("split")
     assert summary.loc["val", "n_groups"] == 3
-    assert "validation PSNR on" in datareport.selection_rule(data)
+    assert "validation PSNR on" in dataset.selection_rule(data)
     # Another seed draws other validation groups from the same training side of its own split.
     other = load_cached(folder_files(folder), 32, seed=2, cache_root=root, val_fraction=0.15)
     assert other.has_validation and set(other.val_names) <= set(other.train_names + other.val_names)

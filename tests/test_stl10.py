@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from stl10_standin import crops, standin_from_bundled, write_stl10
 
-from colorize_lib import datareport, paths
+from colorize_lib import dataset, paths
 from colorize_lib.data import load_image_set
 from colorize_lib.data.cache import read_manifest
 from colorize_lib.data.sources import resolve_source, stl10
@@ -102,7 +102,7 @@ def test_training_photos_that_duplicate_a_test_photo_are_left_out_and_the_test_s
     assert rows["train/00016.png"]["group"] == rows["test/00011.png"]["group"] != rows["train/00017.png"]["group"]
     assert rows["train/00016.png"]["split"] == rows["train/00031.png"]["split"] == ""
     # Notebook 01 lists them: which file, which test photo, what was done.
-    table = datareport.skipped_table(data).set_index("file")
+    table = dataset.skipped_table(data).set_index("file")
     assert table.loc["train/00016.png", "code"] == "near-duplicate"
     assert "test/00011.png" in table.loc["train/00016.png", "reason"]
     assert "left out of training" in table.loc["train/00016.png", "reason"]

@@ -9,6 +9,7 @@ import time
 
 import pytest
 import torch
+from scenarios import slowed
 
 from colorize_lib.engine.config import make_config
 from colorize_lib.engine.train import WALL_TIME_COLUMNS
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.slow
 def train_cli(config_path, run_dir, **env):
     # One thread per process: the machine's two cores are shared (see test_train_engine.one_thread).
     env = dict(os.environ, OMP_NUM_THREADS="1", **env)
+    env = slowed(env) if "COLORIZE_STEP_DELAY_S" in env else env
     return [sys.executable, "-m", "colorize_lib.engine.train", str(config_path), "--run-dir", str(run_dir)], env
 
 
@@ -29,7 +31,7 @@ def test_killed_run_resumes_to_identical_weights(tmp_path, numerics):
     last = tmp_path / "killed" / "last.pt"
     bf16 = dict(COLORIZE_CPU_BF16="0" if numerics == "float32" else "emulate")  # bf16 on any CPU
 
-    # Slow each step down (test hook) so that the kill lands while epoch 2 is training.
+    # Slow each step down (tests/slow_steps) so that the kill lands while epoch 2 is training.
     cmd, env = train_cli(config_path, tmp_path / "killed", COLORIZE_STEP_DELAY_S="0.1", **bf16)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

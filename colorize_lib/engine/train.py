@@ -141,7 +141,6 @@ def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, device, numeri
         task.weights = task.weights.to(device)  # no per-step copy in the loss
     if not history:
         config.save(run_dir / "config.json")  # the config of the first notebook that asked for it
-    step_hook = step_hook or _step_delay_from_env()
     step_model = torch.compile(model) if config.compile else model
 
     sampler = CropSampler(data.train, config.resolution, config.crop_scale, config.samples_per_epoch, config.seed)
@@ -430,12 +429,6 @@ def _progress_line(config: ExperimentConfig, row: dict, epoch_seconds: float) ->
         f"test {row['test_loss']:.4f}  {val}test PSNR {row['test_psnr']:.2f} dB  {row['images_per_s']:.1f} img/s  "
         f"{row['seconds']:.1f}s  ETA {eta:.0f}s"
     )
-
-
-def _step_delay_from_env():
-    """COLORIZE_STEP_DELAY_S: a sleep after every step, so a test's kill lands mid-epoch (subprocess runs)."""
-    delay = float(os.environ.get("COLORIZE_STEP_DELAY_S", "0"))
-    return (lambda: time.sleep(delay)) if delay else None
 
 
 def main(argv: list[str] | None = None) -> int:

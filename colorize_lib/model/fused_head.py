@@ -18,7 +18,6 @@ features' dtype (bfloat16 under autocast), the softmax and the loss in at least 
 gradients come back in the dtypes of the inputs they belong to.
 """
 
-import contextlib
 from collections.abc import Iterator
 
 import torch
@@ -224,8 +223,6 @@ def _chunk_logits(features, weight, bias, dtype, chunk_elements) -> Iterator[tup
 
 def _no_autocast(device: torch.device):
     # Autocast would recast the products behind our back; the dtypes here are chosen explicitly.
-    if device.type == "meta":  # tracing memory (bench/memory_budget.py): autocast has no meta kind
-        return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, enabled=False)
 
 
