@@ -97,7 +97,7 @@ help:  ## list the targets
 	@echo "  variables: PROFILE=$(PROFILE) (smoke|cpu|paper|rehearsal|authors)  SEED=$(SEED)"
 	@echo "             SEEDS=$(or $(SEEDS),(the profile's)) (training seeds of each run a verdict compares; 3 on cpu and paper)"
 	@echo "             DATA=$(DATA) (bundled|paper|stl10|stl10:PATH|folder:PATH|pexels)"
-	@echo "             (authors: the published notebook's recipe, for DATA=stl10; README 'The authors' notebook setting')"
+	@echo "             (authors: the published notebook's recipe, for DATA=stl10; docs/profiles.md)"
 	@echo "             TEST_FRACTION=$(or $(TEST_FRACTION),(the profile's)) (share of photo groups held out for test)"
 	@echo "             ENV=$(ENV) (venv|system)  LOCK=$(LOCK) (auto|none|FILE)  REPORTS=$(REPORTS)"
 	@echo "             EXECUTOR=$(EXECUTOR) (make train: local|slurm)  WORKERS=$(WORKERS) (local: runs at a time, one per GPU)"
@@ -221,7 +221,7 @@ $(REPORTS)/index.html: $(HTML) | $(ENV_STAMP)
 # colorize_tools/train_all.py and executors.py say how runs are ordered and placed.
 EXECUTOR ?= local
 WORKERS ?= 1
-# The Slurm site's settings (README 'On a Slurm cluster'); empty: the cluster's default.
+# The Slurm site's settings (docs/many-machines.md); empty: the cluster's default.
 SLURM_PARTITION ?=
 SLURM_ACCOUNT ?=
 SLURM_MINUTES ?= 240

@@ -57,7 +57,7 @@ def run(
     if missing:
         print(
             f"{AUTHORS_ARM}: no finished run of {', '.join(missing)}; `make reproduce PROFILE=authors DATA=stl10` "
-            "trains them (GPU work, README 'The authors' notebook setting'), and this section reads them."
+            "trains them (GPU work, docs/profiles.md), and this section reads them."
         )
     table = pd.DataFrame(rows)
     save_table(table, notebook)

@@ -153,7 +153,7 @@ class LocalPool:
 
 @dataclass
 class SlurmSettings:
-    """The site's settings, from the Makefile's SLURM_* variables (README: 'On a Slurm cluster')."""
+    """The site's settings, from the Makefile's SLURM_* variables (docs/many-machines.md)."""
 
     partition: str | None = None
     account: str | None = None

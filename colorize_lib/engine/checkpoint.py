@@ -30,7 +30,7 @@ import torch
 from ..files import atomic_path
 from ..paths import checkpoint_root
 from .config import LABELS, RESUMABLE, ExperimentConfig
-from .device import BF16, precision_of
+from .device import precision_of
 
 FORMAT = 1
 
@@ -40,11 +40,9 @@ def run_dir_for(config: ExperimentConfig, root: Path | None = None, numerics: st
     $COLORIZE_CHECKPOINT_DIR, else data/checkpoints. The name and profile are labels, not identity: the same
     experiment asked for by two notebooks (05's classifier and 07's b = 10) is one folder, trained once.
     The precision (`numerics`; default: what the config's device gives, `precision_of`) is identity: a bf16
-    run is another folder than the float32 run of the same config, whose name is what it always was."""
+    run is another folder than the float32 run of the same config."""
     root = Path(root) if root is not None else checkpoint_root()
-    identity = config.identity()
-    if (numerics or precision_of(config)) == BF16:
-        identity["precision"] = BF16
+    identity = dict(config.identity(), precision=numerics or precision_of(config))
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:10]
     return root / f"{config.model}-{digest}"
 

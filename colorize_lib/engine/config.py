@@ -160,11 +160,7 @@ class ExperimentConfig:
     def identity(self) -> dict:
         """What the run learns from: every setting but the labels and the ones a resumed run may change.
         Two configs with the same identity are the same experiment and share one run."""
-        return {
-            k: v
-            for k, v in self.to_dict().items()
-            if k not in LABELS + RESUMABLE and not (k in ADDED_LATER and v == _default(k))
-        }
+        return {k: v for k, v in self.to_dict().items() if k not in LABELS + RESUMABLE}
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -198,9 +194,6 @@ class ExperimentConfig:
 LABELS = ("name", "profile")
 # Settings that may change between a run and its resumption without changing what is learned.
 RESUMABLE = ("device", "compile")
-# Settings added after runs were made: at their defaults they are left out of the identity, so a run
-# folder (keyed by its hash) made before they existed is still found; any other value is part of it.
-ADDED_LATER = ("bins", "targets", "prior_sigma", "soft_neighbours", "soft_sigma", "val_fraction", "levels")
 
 
 def _default(name: str):

@@ -134,9 +134,7 @@ def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, device, numeri
     model = model.to(device, memory_format=layout)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     photos = _photos_fingerprint(data)
-    history, best, trained_as = _resume(
-        run_dir / "last.pt", config, model, optimizer, task, log, photos, data.has_validation, numerics
-    )
+    history, best, trained_as = _resume(run_dir / "last.pt", config, model, optimizer, task, log, photos, numerics)
     if task.kind == "bins":
         task.weights = task.weights.to(device)  # no per-step copy in the loss
     if not history:
@@ -179,8 +177,6 @@ def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, device, numeri
 
     if trained_as is not None and history[-1]["epoch"] >= config.epochs:
         log(f"reusing the run trained by {trained_as}: {run_dir}")
-    if not (run_dir / SELECTED).exists():  # a run finished before selection existed
-        _adopt_final_epoch(run_dir, selected_by)
     chosen = load_checkpoint(run_dir / SELECTED, config)
     model.load_state_dict(chosen["model"])
     if task.kind == "bins":
@@ -217,8 +213,7 @@ def load_run(config_or_dir: ExperimentConfig | Path, device: str = "auto") -> Ru
     if not chosen.is_file():
         raise FileNotFoundError(
             f"run folder {run_dir} has no {SELECTED}: expected a finished run trained by the notebooks "
-            f"(data/checkpoints/<model>-<hash>/ with config.json and {SELECTED}); a run finished by an older "
-            f"version gets one when its notebook runs again (nothing retrains)"
+            f"(data/checkpoints/<model>-<hash>/ with config.json and {SELECTED})"
         )
     state = load_checkpoint(chosen)
     config = ExperimentConfig.from_dict(state["config"])
@@ -227,7 +222,7 @@ def load_run(config_or_dir: ExperimentConfig | Path, device: str = "auto") -> Ru
     model.load_state_dict(state["model"])
     task.attach(model)  # the classifier's head is applied by the task's loss and decoders
     dev = pick_device(device)
-    numerics = state.get("precision", FLOAT32)  # runs made before bf16 on CPU trained in float32
+    numerics = state["precision"]
     model = model.to(dev, memory_format=memory_format(dev, numerics, config.width)).eval()
     if task.weights is not None:
         task.weights = task.weights.to(dev)
@@ -338,7 +333,6 @@ def _resume(
     task: Task,
     log,
     photos: str,
-    has_validation: bool,
     numerics: str,
 ) -> tuple[list[dict], float, str | None]:
     """Load `last` into model, optimiser, task and RNGs if it exists; return (history, best validation
@@ -346,15 +340,12 @@ def _resume(
     if not last.exists():
         return [], -math.inf, None
     state = load_checkpoint(last, config)
-    # Runs made before the validation split record no photos; they trained on the same ones unless the
-    # split now carves validation photos from the training side.
-    theirs = state.get("photos")
-    if (theirs is None and has_validation) or (theirs is not None and theirs != photos):
+    if state["photos"] != photos:
         raise ValueError(
             f"run folder {last.parent} was trained on other training/validation photos than {config.data!r} "
-            f"gives now (e.g. before the validation split existed); delete the folder to train it again"
+            f"gives now; delete the folder to train it again"
         )
-    theirs = state.get("precision", FLOAT32)
+    theirs = state["precision"]
     if theirs != numerics:
         raise ValueError(
             f"run folder {last.parent} was trained in {theirs}, and this machine would go on in {numerics}; "
@@ -410,15 +401,6 @@ def _save(
         save_checkpoint(run_dir / SELECTED, state)
     save_checkpoint(run_dir / "last.pt", state)
     atomic_write_text(run_dir / "history.csv", pd.DataFrame(history).to_csv(index=False))
-
-
-def _adopt_final_epoch(run_dir: Path, selected_by: str) -> None:
-    """A run finished before checkpoints were selected without the test photos: its final epoch (last.pt)
-    becomes the selected model; its old best.pt, chosen on the test photos, is never read."""
-    if selected_by != "final epoch":
-        raise RuntimeError(f"run folder {run_dir} has no {SELECTED}; delete the folder to train it again")
-    state = load_checkpoint(run_dir / "last.pt")
-    save_checkpoint(run_dir / SELECTED, dict(state, selected_by=selected_by))
 
 
 def _progress_line(config: ExperimentConfig, row: dict, epoch_seconds: float) -> str:
