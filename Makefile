@@ -180,7 +180,7 @@ install-wheelhouse:  ## install the notebook tools from .wheelhouse/ for python3
 	@echo "installed $(WHEELHOUSE_PACKAGES) for $(WH_PY); now: make reproduce ENV=system"
 
 reproduce: $(HTML) $(REPORTS)/index.html  ## run every notebook (PROFILE, DATA) and render reports/
-	@$(PY) -m colorize_tools.runner finish $(REPORTS)
+	@$(PY) -m colorize_tools.notebook_runner finish $(REPORTS)
 
 # When this make started, for the runner's "elapsed" and "left" (evaluated once: simply expanded).
 export COLORIZE_RUN_STARTED := $(shell date +%s)
@@ -191,19 +191,19 @@ $(SETTINGS): FORCE
 	@mkdir -p $(dir $@)
 	@echo "$(SETTINGS_LINE)" | cmp -s - $@ 2>/dev/null || echo "$(SETTINGS_LINE)" > $@
 
-# colorize_tools.runner runs the notebook with papermill into NAME.ipynb.partial, streams its epoch lines
+# colorize_tools.notebook_runner runs the notebook with papermill into NAME.ipynb.partial, streams its epoch lines
 # here and its whole output to NAME.ipynb.log, renames the result to NAME.ipynb only when every cell has
 # run, and renders it as the offline report NAME.html in the same process. A failed run is kept as
 # NAME.failed.ipynb for reading. On Ctrl-C it stops the kernel and leaves no partial file: the next make
 # skips finished notebooks and training resumes from its last epoch.
 $(REPORTS)/notebooks/%.ipynb: notebooks/%.ipynb $(SETTINGS) | $(ENV_STAMP)
-	@$(PY) -m colorize_tools.runner run $< $@ --profile '$(PROFILE)' --data '$(DATA)' --seed $(SEED) \
+	@$(PY) -m colorize_tools.notebook_runner run $< $@ --profile '$(PROFILE)' --data '$(DATA)' --seed $(SEED) \
 	  $(if $(SEEDS),--seeds $(SEEDS)) $(if $(TEST_FRACTION),--test-fraction $(TEST_FRACTION))
 
-# Offline HTML: code hidden, figures inlined, nothing fetched from the web (colorize_tools.htmlreport). The
+# Offline HTML: code hidden, figures inlined, nothing fetched from the web (colorize_tools.html_export). The
 # runner has rendered it already; rendered here only when it is missing or older than its notebook.
 $(REPORTS)/%.html: $(REPORTS)/notebooks/%.ipynb | $(ENV_STAMP)
-	@test $@ -nt $< || $(PY) -m colorize_tools.htmlreport $< $@
+	@test $@ -nt $< || $(PY) -m colorize_tools.html_export $< $@
 
 $(foreach n,$(NAMES),$(eval $(REPORTS)/notebooks/$(n).ipynb: $(call deps_of,$(n))))
 
@@ -267,13 +267,13 @@ clean-all: clean  ## also remove cached data and checkpoints
 # Reports that read offline, checked in a browser, and what changed since the last run.
 .PHONY: check-reports diff
 check-reports: | $(ENV_STAMP)  ## open every report in headless Chromium: fail on errors, web requests, broken images
-	$(PY) -m colorize_tools.reportcheck $(REPORTS)
+	$(PY) -m colorize_tools.browser_check $(REPORTS)
 
 diff: | $(ENV_STAMP)  ## what changed since the previous run: nbdiff of outputs, numbers that moved in the tables
-	$(PY) -m colorize_tools.rundiff diff $(REPORTS)
+	$(PY) -m colorize_tools.changes diff $(REPORTS)
 
 # Before any notebook reruns, keep the current results in $(REPORTS)/previous/ (once per change of inputs).
 $(REPORTS)/.previous: $(NOTEBOOKS) $(sort $(foreach n,$(NAMES),$(call deps_of,$(n)))) $(SETTINGS) | $(ENV_STAMP)
-	@$(PY) -m colorize_tools.rundiff keep $(REPORTS)
+	@$(PY) -m colorize_tools.changes keep $(REPORTS)
 	@touch $@
 $(EXECUTED): | $(REPORTS)/.previous

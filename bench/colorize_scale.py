@@ -23,13 +23,13 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from colorize_lib.colorize import SIDE_MULTIPLE, find_run, luminance, photo_from_lab, predict_ab, read_photo
-from colorize_lib.colorize import colorize_photo as colorize_resized
 from colorize_lib.data import load_image_set
 from colorize_lib.data.sources import resolve_source
 from colorize_lib.engine.device import configure_threads
 from colorize_lib.engine.train import load_run
 from colorize_lib.model.metrics import psnr
+from colorize_lib.photos import SIDE_MULTIPLE, find_run, luminance, photo_from_lab, predict_ab, read_photo
+from colorize_lib.photos import colorize_photo as colorize_resized
 from colorize_lib.scoring.quality import colorfulness_gap, delta_e00
 
 SCALES = (1, 2, 4)

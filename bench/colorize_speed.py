@@ -18,11 +18,11 @@ import time
 import numpy as np
 import pandas as pd
 
-from colorize_lib.colorize import colorize_photo
 from colorize_lib.engine.config import field_classifier_config, make_config
 from colorize_lib.engine.device import configure_threads, describe_device, pick_device
 from colorize_lib.engine.inference import Run
 from colorize_lib.engine.train import build
+from colorize_lib.photos import colorize_photo
 
 
 def colorizer(config, device) -> Run:

@@ -193,7 +193,7 @@ def measure_shape(config, device, args) -> dict:
     from memory_budget import GIB, trace_experiment  # bench/, beside this script
 
     from colorize_lib.data.crops import test_views
-    from colorize_lib.engine.inference import colorize, eval_batch_size
+    from colorize_lib.engine.inference import eval_batch_size, infer
 
     if device.type == "cuda":
         torch.cuda.empty_cache()
@@ -220,10 +220,10 @@ def measure_shape(config, device, args) -> dict:
     model.eval()
     views = test_views(data.test, config.resolution, 1)
     views = views.repeat(-(-args.eval_images // len(views)), 1, 1, 1)[: args.eval_images]
-    colorize(model, task, views[:2], eval_batch_size(config), numerics)  # warm-up
+    infer(model, task, views[:2], eval_batch_size(config), numerics)  # warm-up
     _sync(device)
     t0 = time.perf_counter()
-    colorize(model, task, views, eval_batch_size(config), numerics)
+    infer(model, task, views, eval_batch_size(config), numerics)
     _sync(device)
     eval_rate = len(views) / (time.perf_counter() - t0)
     estimate = trace_experiment(config).train_peak / GIB

@@ -1,7 +1,7 @@
 """Where a notebook's time goes when it is not training: `make reproduce` from an empty data and
 checkpoint folder, timed line by line, each notebook split into
 
-- start: from make starting `colorize_tools.runner` to the notebook's first cell (interpreter start,
+- start: from make starting `colorize_tools.notebook_runner` to the notebook's first cell (interpreter start,
   importing papermill, starting the kernel; the time-left line is worked out meanwhile);
 - imports: the notebook's import cell (the first code cell after the parameters);
 - training: the epochs its runs trained (their `history.csv` seconds);

@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Command -> module with a `main(argv) -> int`; imported only when run (they load torch).
-COMMANDS = {"colorize": "colorize_lib.colorize"}
+COMMANDS = {"colorize": "colorize_lib.photos"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,9 @@ PAPER_N_BINS = {5: 2704, 10: 676, 15: 196}
 # (§4.2): 240 Adam steps at lr 1e-4.
 PAPER_STEPS = 240
 
+# §3: the models' parameter counts (the classifier's: its body, the U-Net LAB's; the bin head comes on top).
+PAPER_PARAMS = {"baseline": 4.3e6, "unet_rgb": 4.5e6, "unet_lab": 20.5e6, "unet_classif": 20.5e6}
+
 # Table 1: mean test PSNR (dB) on 1,000 test images, at the paper's resolutions.
 PAPER_PSNR = {"baseline": 11.2, "unet_rgb": 13.5, "unet_lab": 19.0, "unet_classif": 18.2}
 PAPER_RESOLUTION = {"baseline": 96, "unet_rgb": 96, "unet_lab": 512, "unet_classif": 512}

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import pandas as pd
 import torch
 
-from .colorize import colorize_photo
 from .data import load_images
 from .data.cache import ImageSet
 from .data.crops import test_views
@@ -18,6 +17,7 @@ from .engine.train import load_run
 from .model.metrics import gray_prediction
 from .model.quantize import ABGrid
 from .paper_claims import BUDGET_CLAIMS, page_claims
+from .photos import colorize_photo
 from .plots import image_grid, plot_curves, plot_forest, save_figure
 from .reference import MODEL_LABELS, PAPER_N_BINS
 from .reports import load_config, load_table, save_table

@@ -3,7 +3,7 @@ figure, the training curves, sample colorizations, and a before/after slider per
 
 import pandas as pd
 
-from .compare import Comparison
+from .before_after import BeforeAfter
 from .data.cache import ImageSet
 from .data.crops import test_views
 from .engine.inference import Run
@@ -55,9 +55,9 @@ def samples(name: str, runs: dict[str, Run], images: ImageSet, n: int = 6):
     return fig
 
 
-def look_closer(runs: dict[str, Run], images: ImageSet, n: int = 24) -> Comparison:
+def look_closer(runs: dict[str, Run], images: ImageSet, n: int = 24) -> BeforeAfter:
     """Each test photo (the first `n`: a report stays light), each model's colorization laid over the truth
     with a slider between them (compare.py)."""
     resolution = next(iter(runs.values())).config.resolution
     truth = test_views(images.test, resolution, 1).cpu()[:n]
-    return Comparison(images.test_names[:n], truth, {label: predict(run, truth) for label, run in runs.items()})
+    return BeforeAfter(images.test_names[:n], truth, {label: predict(run, truth) for label, run in runs.items()})

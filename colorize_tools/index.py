@@ -16,7 +16,7 @@ from colorize_lib.paths import REPORTS_DIR
 from colorize_lib.reports import provenance_html
 from colorize_lib.tables import show
 
-from . import rundiff
+from . import changes
 
 
 def _run_infos(folder: Path) -> list[dict]:
@@ -34,7 +34,7 @@ INDEX_CSS = (
 
 def build_index(reports: Path = REPORTS_DIR) -> Path:
     """reports/index.html: the notebooks' HTML reports, tables and figures, with how each ran and,
-    when a previous run was kept (`rundiff.keep_previous`), a page of the numbers that moved since."""
+    when a previous run was kept (`changes.keep_previous`), a page of the numbers that moved since."""
     infos = _run_infos(reports / "runs")
     e = html.escape
     parts = [
@@ -52,9 +52,9 @@ def build_index(reports: Path = REPORTS_DIR) -> Path:
             )
             + "</p>"
         )
-    changes = rundiff.write_changes_page(reports)
-    if changes is not None:
-        parts.append(f"<p><a href='{e(changes.name)}'>Changed since the last run</a></p>")
+    page = changes.write_changes_page(reports)
+    if page is not None:
+        parts.append(f"<p><a href='{e(page.name)}'>Changed since the last run</a></p>")
     parts.append("<h2>Notebooks</h2><ul>")
     for page in sorted(reports.glob("[0-9][0-9]_*.html")):
         info = next((i for i in infos if i["notebook"] == page.stem), None)

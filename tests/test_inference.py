@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from colorize_lib.engine.config import make_config
-from colorize_lib.engine.inference import colorize, eval_batch_size
+from colorize_lib.engine.inference import eval_batch_size, infer
 from colorize_lib.engine.tasks import Task
 from colorize_lib.model.color import rgb_to_lab
 from colorize_lib.model.metrics import gray_prediction
@@ -31,8 +31,8 @@ def images():
 @pytest.mark.parametrize("experiment", ["baseline", "unet_lab", "unet_classif"])
 def test_batching_does_not_change_the_colours(experiment, images):
     _, model, task = model_and_task(experiment)
-    one = colorize(model, task, images, batch_size=5, precision="float32", with_loss=True)
-    two = colorize(model, task, images, batch_size=2, precision="float32", with_loss=True)
+    one = infer(model, task, images, batch_size=5, precision="float32", with_loss=True)
+    two = infer(model, task, images, batch_size=2, precision="float32", with_loss=True)
     assert one.rgb.shape == images.shape and one.rgb.device == images.device
     assert torch.allclose(one.rgb, two.rgb, atol=1e-5)
     assert one.loss == pytest.approx(two.loss, rel=1e-5)
@@ -41,21 +41,21 @@ def test_batching_does_not_change_the_colours(experiment, images):
 
 def test_a_lab_model_keeps_the_input_luminance(images):
     _, model, task = model_and_task("unet_lab")
-    out = colorize(model, task, gray_prediction(images), batch_size=4, precision="float32").rgb
+    out = infer(model, task, gray_prediction(images), batch_size=4, precision="float32").rgb
     # Gamut clipping after joining L with the predicted AB moves L a little at most.
     assert (rgb_to_lab(out)[:, 0] - rgb_to_lab(images)[:, 0]).abs().mean() < 2.0
 
 
 def test_without_a_loss_none_is_returned(images):
     config, model, task = model_and_task("baseline")
-    assert colorize(model, task, images, eval_batch_size(config), precision="bf16").loss is None
+    assert infer(model, task, images, eval_batch_size(config), precision="bf16").loss is None
     assert eval_batch_size(config) == config.batch_size
 
 
 def test_bf16_colours_stay_float32_and_close_to_float32(images):
     _, model, task = model_and_task("unet_rgb")
-    fast = colorize(model, task, images, batch_size=5, precision="bf16").rgb
-    exact = colorize(model, task, images, batch_size=5, precision="float32").rgb
+    fast = infer(model, task, images, batch_size=5, precision="bf16").rgb
+    exact = infer(model, task, images, batch_size=5, precision="float32").rgb
     assert fast.dtype == torch.float32
     assert not torch.equal(fast, exact)  # bf16 ran: it rounds differently
     assert (fast - exact).abs().max() < 0.05  # to about bf16's 3 significant digits of the activations

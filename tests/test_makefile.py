@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from colorize_lib.paths import PROJECT_ROOT
-from colorize_tools.rundiff import changes_since_previous
+from colorize_tools.changes import changes_since_previous
 
 pytestmark = pytest.mark.slow  # runs make and papermill
 
@@ -47,7 +47,7 @@ def test_make_diff_after_two_seeds_prints_the_numbers_that_moved(tmp_path):
     # a file new in make's imagination only: the checkout's files, which other tests' runs read, keep
     # their times.
     before = target.stat().st_mtime_ns
-    again = make("-W", "colorize_tools/reportcheck.py", str(target), "SEED=1")
+    again = make("-W", "colorize_tools/browser_check.py", str(target), "SEED=1")
     assert again.returncode == 0 and "│" not in again.stdout, again.stdout  # no notebook ran
     assert target.stat().st_mtime_ns == before
     dry = make("-n", "-W", "colorize_lib/model/losses.py", "-o", str(reports / ".settings"), str(target), "SEED=1")

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from colorize_lib.model.models import count_parameters, get_model, list_models, model_entry
+from colorize_lib.reference import PAPER_PARAMS
 
 
 def test_registry_lists_the_four_models():
@@ -16,7 +17,7 @@ def test_paper_parameter_count_within_5_percent(name):
     n = count_parameters(model)
     if name == "unet_classif":
         n -= sum(p.numel() for p in model.out.parameters())  # the paper counts the body, head on top
-    assert abs(n - model_entry(name).paper_params) / model_entry(name).paper_params < 0.05, n
+    assert abs(n - PAPER_PARAMS[name]) / PAPER_PARAMS[name] < 0.05, n
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -60,4 +61,4 @@ def test_the_authors_profile_builds_the_published_notebooks_models(experiment):
     assert abs(n - AUTHORS_NOTEBOOK_PARAMS[experiment]) / AUTHORS_NOTEBOOK_PARAMS[experiment] < 0.05, n
     if experiment == "unet_rgb":
         assert len(model.downs) == 4  # 96 -> 48 -> 24 -> 12 -> 6, as the notebook's encoder
-        assert n > 5 * model_entry("unet_rgb").paper_params  # not the paper's 4.5M
+        assert n > 5 * PAPER_PARAMS["unet_rgb"]  # not the paper's 4.5M

@@ -17,12 +17,12 @@ def test_a_training_notebook_depends_on_the_training_code_and_not_on_the_tooling
     assert {"colorize_lib/model/losses.py", "colorize_lib/engine/train.py", "colorize_lib/model/models.py"} <= files
     assert "colorize_lib/study.py" in files and "colorize_lib/data/sources/bundled.py" in files
     assert not any(f.startswith("colorize_tools/") for f in files)
-    assert "colorize_lib/colorize.py" not in files  # the photo CLI: only notebook 08 uses it
+    assert "colorize_lib/photos.py" not in files  # the photo CLI: only notebook 08 uses it
 
 
 def test_only_the_summary_uses_the_colorize_command():
     users = [
-        p.stem for p in sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")) if "colorize_lib/colorize.py" in names(p.stem)
+        p.stem for p in sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")) if "colorize_lib/photos.py" in names(p.stem)
     ]
     assert users == ["08_summary"]
 

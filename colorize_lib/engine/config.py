@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from ..files import atomic_write_text
-from ..model.models import list_models, model_entry
+from ..model.models import PAPER_WIDTHS, list_models, model_entry
 from ..reference import PAPER_TRAIN_IMAGES
 
 PROFILE_NAMES = ("smoke", "cpu", "paper", "rehearsal", "authors")
@@ -224,12 +224,14 @@ NOTEBOOK_OF = {
 _PAPER_96 = dict(
     resolution=96, image_size=96, epochs=20, batch_size=512, alpha=0.7, samples_per_epoch=PAPER_TRAIN_IMAGES
 )
-_PAPER_512 = dict(resolution=512, image_size=512, width=52, batch_size=16, samples_per_epoch=PAPER_TRAIN_IMAGES)
+_PAPER_512 = dict(resolution=512, image_size=512, batch_size=16, samples_per_epoch=PAPER_TRAIN_IMAGES)
 _PAPER = {
-    "baseline": dict(_PAPER_96, model="baseline", width=64),
-    "unet_rgb": dict(_PAPER_96, model="unet_rgb", width=49),
-    "unet_lab": dict(_PAPER_512, model="unet_lab", epochs=15, alpha=0.5),
-    "unet_classif": dict(_PAPER_512, model="unet_classif", loss="weighted_ce", epochs=20),
+    "baseline": dict(_PAPER_96, model="baseline", width=PAPER_WIDTHS["baseline"]),
+    "unet_rgb": dict(_PAPER_96, model="unet_rgb", width=PAPER_WIDTHS["unet_rgb"]),
+    "unet_lab": dict(_PAPER_512, model="unet_lab", width=PAPER_WIDTHS["unet_lab"], epochs=15, alpha=0.5),
+    "unet_classif": dict(
+        _PAPER_512, model="unet_classif", width=PAPER_WIDTHS["unet_classif"], loss="weighted_ce", epochs=20
+    ),
 }
 _PAPER["alpha_ablation"] = dict(_PAPER["unet_rgb"])
 _PAPER["bin_ablation"] = dict(_PAPER["unet_classif"])

@@ -1,10 +1,10 @@
 """The one inference path: training-time evaluation, the results tables and colorizing photos all go
-through `colorize`, so the epoch picked as best and the PSNR reported for it come from the same
+through `infer`, so the epoch picked as best and the PSNR reported for it come from the same
 numerics: the run's precision (bf16 autocast where the device computes it and the config's `amp` asks for
 it, float32 elsewhere; see precision.py) and memory format.
 
 `Run` is a trained experiment as the rest of the library uses it: what `train.fit` and
-`train.load_run` return, what `evaluate` scores and `colorize` applies to photos.
+`train.load_run` return, what `evaluate` scores and `photos` applies to your photos.
 """
 
 from dataclasses import dataclass
@@ -51,7 +51,7 @@ def eval_batch_size(config) -> int:
 
 
 @torch.no_grad()
-def colorize(
+def infer(
     model: torch.nn.Module,
     task: Task,
     rgb: torch.Tensor,

@@ -79,7 +79,7 @@ from ..model.models import get_model
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, run_dir_for, run_lock, save_checkpoint
 from .config import ExperimentConfig, notebook_of
 from .device import BF16, FLOAT32, autocast, configure_threads, memory_format, pick_device, precision, setup
-from .inference import Run, colorize, eval_batch_size
+from .inference import Run, eval_batch_size, infer
 
 SELECTED = "selected.pt"  # the checkpoint a run reports (see the module docstring)
 CHECK_EVERY = 10  # steps between NaN/inf checks of the loss (each check waits for the GPU)
@@ -107,7 +107,7 @@ def evaluate_loss_psnr(
 ) -> tuple[float, float, float]:
     """Mean test loss, mean of per-view PSNR and PSNR of the mean MSE (the authors' pooled form), in dB,
     on float RGB test views, through the same inference path as the results tables."""
-    result = colorize(model, task, views, batch_size, numerics, with_loss=True)
+    result = infer(model, task, views, batch_size, numerics, with_loss=True)
     per_view = psnr(result.rgb, views)
     pooled = -10.0 * torch.log10(torch.pow(10.0, -per_view / 10.0).mean())
     return result.loss, float(per_view.mean()), float(pooled)

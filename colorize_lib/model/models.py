@@ -8,8 +8,9 @@
   returns the body's features: the task applies the head chunk by chunk in the loss and the decoder
   (`fused_head`), since full logits do not fit a GPU at the paper profile. `logits(x)` gives them.
 
-The paper gives parameter counts, not channel lists; the default widths are the ones whose counts
-match the paper within 5% (checked in tests/test_models.py).
+The paper gives parameter counts (`reference.PAPER_PARAMS`), not channel lists; `PAPER_WIDTHS` are the
+widths whose counts match the paper's within 5% (checked in tests/test_models.py): each builder's default,
+and the paper profile's (`engine.config`).
 """
 
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from torch import nn
 from .quantize import ABGrid
 
 OUTPUT_KINDS = ("rgb", "ab", "bins")
+PAPER_WIDTHS = {"baseline": 64, "unet_rgb": 49, "unet_lab": 52, "unet_classif": 52}  # base channels
 
 
 @dataclass(frozen=True)
@@ -29,19 +31,18 @@ class ModelEntry:
 
     build: Callable[..., nn.Module]
     output: str  # what forward returns: "rgb" (RGB in [0, 1]), "ab" (AB/128) or "bins" (features for the bin head)
-    paper_params: float  # the parameter count the paper reports (classifier: body only, the head comes on top)
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
-def register_model(name: str, output: str, paper_params: float):
-    """Register a model builder under `name`, with what it outputs and the paper's parameter count."""
+def register_model(name: str, output: str):
+    """Register a model builder under `name`, with what it outputs."""
     if output not in OUTPUT_KINDS:
         raise ValueError(f"model {name!r}: output must be one of {OUTPUT_KINDS}, got {output!r}")
 
     def wrap(builder):
-        _REGISTRY[name] = ModelEntry(builder, output, paper_params)
+        _REGISTRY[name] = ModelEntry(builder, output)
         return builder
 
     return wrap
@@ -141,7 +142,7 @@ class UNetClassifier(UNet):
 class BaselineCNN(nn.Module):
     """Encoder-decoder without skip connections; the bottleneck is H/16."""
 
-    def __init__(self, width: int = 64):
+    def __init__(self, width: int = PAPER_WIDTHS["baseline"]):
         super().__init__()
         ch = [1] + [width * 2**k for k in range(4)]
         enc = []
@@ -160,21 +161,23 @@ class BaselineCNN(nn.Module):
         return torch.sigmoid(self.decoder(self.encoder(x)))
 
 
-@register_model("baseline", output="rgb", paper_params=4.3e6)
-def baseline(width: int = 64) -> nn.Module:
+@register_model("baseline", output="rgb")
+def baseline(width: int = PAPER_WIDTHS["baseline"]) -> nn.Module:
     return BaselineCNN(width)
 
 
-@register_model("unet_rgb", output="rgb", paper_params=4.5e6)
-def unet_rgb(width: int = 49, levels: int = 4) -> nn.Module:
+@register_model("unet_rgb", output="rgb")
+def unet_rgb(width: int = PAPER_WIDTHS["unet_rgb"], levels: int = 4) -> nn.Module:
     return UNet(out_channels=3, width=width, levels=levels, head="sigmoid")
 
 
-@register_model("unet_lab", output="ab", paper_params=20.5e6)
-def unet_lab(width: int = 52, levels: int = 5) -> nn.Module:
+@register_model("unet_lab", output="ab")
+def unet_lab(width: int = PAPER_WIDTHS["unet_lab"], levels: int = 5) -> nn.Module:
     return UNet(out_channels=2, width=width, levels=levels, head="tanh")
 
 
-@register_model("unet_classif", output="bins", paper_params=20.5e6)
-def unet_classif(width: int = 52, n_bins: int = ABGrid(10).n_bins, levels: int = 5) -> nn.Module:
+@register_model("unet_classif", output="bins")
+def unet_classif(
+    width: int = PAPER_WIDTHS["unet_classif"], n_bins: int = ABGrid(10).n_bins, levels: int = 5
+) -> nn.Module:
     return UNetClassifier(n_bins=n_bins, width=width, levels=levels)

@@ -57,7 +57,7 @@ SKEWNESS_LIMIT = 2.0  # |sample skewness| of the groups beyond which a verdict s
 FAMILY_ERROR = 0.05  # family-wise error rate of one claims table (Bonferroni)
 
 
-class Comparison(NamedTuple):
+class Measured(NamedTuple):
     """One thing a claim compares: a statistic of a sample over photo groups, or a fixed range."""
 
     label: str  # what it is, when a claim has several
@@ -193,7 +193,7 @@ def enough(data: Sample | None) -> bool:
     return data is not None and data.n_groups >= MIN_GROUPS and data.n_seeds >= MIN_SEEDS
 
 
-def _judge_one(claim: Claim, comparisons: list[Comparison], blocked: str | None, level: float) -> dict:
+def _judge_one(claim: Claim, comparisons: list[Measured], blocked: str | None, level: float) -> dict:
     row = {"claim": claim.text, "where": claim.where, "paper": claim.paper}
     samples = [c.sample for c in comparisons if c.sample is not None]
     n = {
@@ -234,18 +234,18 @@ def _judge_one(claim: Claim, comparisons: list[Comparison], blocked: str | None,
     )
 
 
-def _ours(comparisons: list[Comparison], claim: Claim, level: float) -> str:
+def _ours(comparisons: list[Measured], claim: Claim, level: float) -> str:
     many = len(comparisons) > 1
     return "; ".join((f"{c.label}: " if many else "") + _show(_interval(c, level), claim) for c in comparisons)
 
 
-def _interval(c: Comparison, level: float) -> Interval:
+def _interval(c: Measured, level: float) -> Interval:
     if c.fixed is not None:
         return c.fixed
     return _estimate(c, level).interval
 
 
-def _estimate(c: Comparison, level: float):
+def _estimate(c: Measured, level: float):
     return None if c.sample is None else estimate(c.sample, c.statistic, level)
 
 
@@ -274,7 +274,7 @@ def _with_note(why: str, claim: Claim) -> str:
     return f"{why}. {claim.note}" if claim.note else why
 
 
-def _verdict(c: Comparison, claim: Claim, level: float) -> tuple[str, str]:
+def _verdict(c: Measured, claim: Claim, level: float) -> tuple[str, str]:
     """One comparison against the claim's test: (verdict, reason)."""
     if c.sample is not None and c.sample.n_groups < MIN_GROUPS:
         photos = f" ({c.sample.n_photos} photos)" if c.sample.n_photos != c.sample.n_groups else ""
@@ -309,12 +309,12 @@ def _verdict(c: Comparison, claim: Claim, level: float) -> tuple[str, str]:
 # --- measures: (inputs, claim) -> comparisons, or NotTestable -----------------------------------
 
 
-def _gain(inputs: _Inputs, claim: Claim) -> list[Comparison]:
+def _gain(inputs: _Inputs, claim: Claim) -> list[Measured]:
     p = claim.params
     table = inputs.table(p["model"], claim.resolution)
     others = {o: inputs.table(o, claim.resolution) for o in p["others"]}
     return [
-        Comparison(
+        Measured(
             f"{MODEL_LABELS[p['model']]} − {MODEL_LABELS[o]}",
             sample([(table, p["metric"]), (t, p["metric"])]),
             difference,
@@ -323,13 +323,11 @@ def _gain(inputs: _Inputs, claim: Claim) -> list[Comparison]:
     ]
 
 
-def _below_truth(inputs: _Inputs, claim: Claim) -> list[Comparison]:
+def _below_truth(inputs: _Inputs, claim: Claim) -> list[Measured]:
     model = claim.params["model"]
     table = inputs.table(model, claim.resolution)
     return [
-        Comparison(
-            f"{MODEL_LABELS[model]} − truth", sample([(table, ["colorfulness", "true_colorfulness"])]), difference
-        )
+        Measured(f"{MODEL_LABELS[model]} − truth", sample([(table, ["colorfulness", "true_colorfulness"])]), difference)
     ]
 
 
@@ -350,12 +348,12 @@ def _pooled_difference(m: np.ndarray) -> np.ndarray:
     return pooled_psnr(m[..., 0]) - pooled_psnr(m[..., 1])
 
 
-def _alpha_pairs(inputs: _Inputs, claim: Claim) -> list[Comparison]:
+def _alpha_pairs(inputs: _Inputs, claim: Claim) -> list[Measured]:
     if len(inputs.alphas) < 2:
         raise NotTestable(f"needs at least 2 α runs, have {len(inputs.alphas)}")
     alphas = sorted(inputs.alphas)
     return [
-        Comparison(
+        Measured(
             f"α={a:g} − α={b:g}",
             sample([(mse_of(inputs.alphas[a]), "mse"), (mse_of(inputs.alphas[b]), "mse")]),
             _pooled_difference,
@@ -365,14 +363,14 @@ def _alpha_pairs(inputs: _Inputs, claim: Claim) -> list[Comparison]:
     ]
 
 
-def _alpha_gain(inputs: _Inputs, claim: Claim) -> list[Comparison]:
+def _alpha_gain(inputs: _Inputs, claim: Claim) -> list[Measured]:
     best = claim.params["best"]
     if best not in inputs.alphas:
         raise NotTestable(f"no α = {best:g} run")
     if len(inputs.alphas) < 2:
         raise NotTestable("needs at least 2 α runs")
     return [
-        Comparison(
+        Measured(
             f"α={best:g} − α={a:g}",
             sample([(mse_of(inputs.alphas[best]), "mse"), (mse_of(inputs.alphas[a]), "mse")]),
             _pooled_difference,
@@ -382,48 +380,48 @@ def _alpha_gain(inputs: _Inputs, claim: Claim) -> list[Comparison]:
     ]
 
 
-def _alpha_slope(inputs: _Inputs, claim: Claim) -> list[Comparison]:
+def _alpha_slope(inputs: _Inputs, claim: Claim) -> list[Measured]:
     data, alphas = _alpha_sample(inputs, "colorfulness")
     x = alphas - alphas.mean()
 
     def slope(m: np.ndarray) -> np.ndarray:
         return ((m - m.mean(axis=-1, keepdims=True)) * x).sum(axis=-1) / (x * x).sum()
 
-    return [Comparison("slope", data, slope)]
+    return [Measured("slope", data, slope)]
 
 
-def _share_in_band(inputs: _Inputs, claim: Claim) -> list[Comparison]:
+def _share_in_band(inputs: _Inputs, claim: Claim) -> list[Measured]:
     model, (a, b) = claim.params["model"], claim.params["band"]
     table = inputs.table(model, claim.resolution)
     # The paper's histogram is over whole images: use the whole views when the table has them.
     whole = table[table["image"].astype(str).str.endswith(":whole")]
     table = whole if len(whole) else table
     inside = table.assign(inside=table["psnr"].between(a, b).astype(float))
-    return [Comparison("share", sample([(inside, "inside")]))]
+    return [Measured("share", sample([(inside, "inside")]))]
 
 
-def _settled(inputs: _Inputs, claim: Claim) -> list[Comparison]:
+def _settled(inputs: _Inputs, claim: Claim) -> list[Measured]:
     last = claim.params["last"]
     ce = inputs.classif_val_ce
     if ce is None or len(ce) < last:
         raise NotTestable(f"needs the classifier's validation CE for at least {last} epochs")
     tail = np.asarray(ce[-last:], dtype=float)
-    return [Comparison(f"last {last} epochs", fixed=Interval(float(tail.mean()), float(tail.min()), float(tail.max())))]
+    return [Measured(f"last {last} epochs", fixed=Interval(float(tail.mean()), float(tail.min()), float(tail.max())))]
 
 
-def _level(table: pd.DataFrame, form: str, label: str) -> Comparison:
+def _level(table: pd.DataFrame, form: str, label: str) -> Measured:
     """Mean of per-view PSNR (`form` 'mean', Table 1's form) or PSNR of the pooled MSE ('pooled', the appendix's)."""
     if form == "pooled":
-        return Comparison(label, sample([(mse_of(table), "mse")]), lambda m: pooled_psnr(m[..., 0]))
-    return Comparison(label, sample([(table, "psnr")]))
+        return Measured(label, sample([(mse_of(table), "mse")]), lambda m: pooled_psnr(m[..., 0]))
+    return Measured(label, sample([(table, "psnr")]))
 
 
-def _model_level(inputs: _Inputs, claim: Claim) -> list[Comparison]:
+def _model_level(inputs: _Inputs, claim: Claim) -> list[Measured]:
     model = claim.params["model"]
     return [_level(inputs.table(model, claim.resolution), claim.params["form"], MODEL_LABELS[model])]
 
 
-def _budget(inputs: _Inputs, claim: Claim) -> list[Comparison]:
+def _budget(inputs: _Inputs, claim: Claim) -> list[Measured]:
     model, arm = claim.params["model"], claim.params["arm"]
     table = inputs.budget.get((model, arm))
     if table is None:
@@ -432,7 +430,7 @@ def _budget(inputs: _Inputs, claim: Claim) -> list[Comparison]:
     return [_level(table, claim.params["form"], arm)]
 
 
-_MEASURES: dict[str, Callable[[_Inputs, Claim], list[Comparison]]] = {
+_MEASURES: dict[str, Callable[[_Inputs, Claim], list[Measured]]] = {
     "gain": _gain,
     "below_truth": _below_truth,
     "alpha_pairs": _alpha_pairs,

@@ -8,7 +8,7 @@ import torch
 
 from ..data.cache import ImageSet
 from ..data.crops import test_views, view_names
-from ..engine.inference import Run, colorize, eval_batch_size
+from ..engine.inference import Run, eval_batch_size, infer
 from ..engine.tasks import Task
 from ..model.color import AB_SCALE, join_lab, split_lab
 from ..model.metrics import colorfulness, gray_prediction, psnr
@@ -23,7 +23,7 @@ def predict(run: Run, rgb: torch.Tensor) -> torch.Tensor:
     """Colorize the luminance of RGB images (N, 3, H, W) in [0, 1] with a trained run, through the same
     inference path (batch size, autocast) as its training-time evaluation; returns RGB on the CPU."""
     cfg = run.config
-    return colorize(run.model, run.task, rgb.cpu(), eval_batch_size(cfg), run.precision).rgb
+    return infer(run.model, run.task, rgb.cpu(), eval_batch_size(cfg), run.precision).rgb
 
 
 @torch.no_grad()

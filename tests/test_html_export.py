@@ -3,7 +3,7 @@ import re
 import pytest
 from reportpages import CODE_MARKER, executed_notebook
 
-from colorize_tools.htmlreport import main, render
+from colorize_tools.html_export import main, render
 
 pytestmark = pytest.mark.slow  # renders notebooks with nbconvert
 

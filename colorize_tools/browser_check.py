@@ -1,10 +1,10 @@
 """Open HTML reports in headless Chromium and fail on anything a reader would see go wrong.
 
-    python -m colorize_tools.reportcheck reports [--screenshot NAME ...]
+    python -m colorize_tools.browser_check reports [--screenshot NAME ...]
 
 Checks every `*.html` in the folder (or each file given): a console error, an uncaught exception,
 a request to anything but a file: or data: URL (a report must read offline), an image that does
-not load, or a before/after comparison (colorize_lib/compare.py) whose slider does not change what
+not load, or a before/after comparison (colorize_lib/before_after.py) whose slider does not change what
 is visible: each slider is moved to both ends as a reader would drag it (an `input` event), and the
 photo is photographed at each end; the two pictures must differ. Saves a screenshot of each report
 named (default: the first numbered one) as `FOLDER/check/NAME.png`. Needs Chromium (Debian: `apt-get
@@ -75,7 +75,7 @@ class Chromium:
                 f"Chromium binary {binary} not found: install it (apt-get install -y chromium) or pass binary="
             )
         self.timeout = timeout
-        self.profile = Path(tempfile.mkdtemp(prefix="reportcheck-"))
+        self.profile = Path(tempfile.mkdtemp(prefix="browser-check-"))
         self.process = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
@@ -252,7 +252,7 @@ def check_reports(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m colorize_tools.reportcheck", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m colorize_tools.browser_check", description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="+", type=Path, help="report folders (every *.html in them) or .html files")
     parser.add_argument(
         "--screenshot", action="append", help="stem of a page to photograph, repeatable (default: the first report)"

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from colorize_lib.paths import NOTEBOOKS_DIR
-from colorize_tools.runner import run_notebook
+from colorize_tools.notebook_runner import run_notebook
 
 pytestmark = pytest.mark.slow  # starts a kernel
 

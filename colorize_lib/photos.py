@@ -14,7 +14,7 @@ the objects its training crops showed it.
 In a notebook, `compare_photo(runs, PATH)` shows the same colorization of one photo against the photo
 itself, with a slider between them (widgets in JupyterLab; the static comparison in a headless run).
 
-Every model goes through `inference.colorize`, the path the results tables use; its RGB output is
+Every model goes through `inference.infer`, the path the results tables use; its RGB output is
 taken back to Lab for the AB (for the RGB models that is their chroma; for the AB and bins models it is
 their AB after the gamut clipping the tables see too). Outputs are PNG, written atomically; a file
 that cannot be read is reported with its reason and skipped. The exit status is 1 only if nothing
@@ -35,12 +35,12 @@ import torch.nn.functional as F
 from PIL import Image
 from tqdm import tqdm
 
-from .compare import Comparison
+from .before_after import BeforeAfter
 from .data.validate import ImageRejected, decode_rgb
 from .engine import train
 from .engine.checkpoint import run_dir_for
 from .engine.config import EXPERIMENTS, ExperimentConfig, make_config, notebook_of, study_configs
-from .engine.inference import Run, colorize, eval_batch_size
+from .engine.inference import Run, eval_batch_size, infer
 from .files import atomic_path
 from .model.color import lab_to_rgb, rgb_to_lab
 
@@ -110,7 +110,7 @@ def predict_ab(run: Run, lum: torch.Tensor) -> torch.Tensor:
     run a training batch at a time (tiles of the training size fit as a training batch does)."""
     gray = lab_to_rgb(torch.cat((lum, torch.zeros_like(lum).expand(-1, 2, -1, -1)), dim=1))  # the model reads only L
     cfg = run.config
-    pred = colorize(run.model, run.task, gray, eval_batch_size(cfg), run.precision).rgb.cpu()
+    pred = infer(run.model, run.task, gray, eval_batch_size(cfg), run.precision).rgb.cpu()
     return rgb_to_lab(pred)[:, 1:]
 
 
@@ -145,15 +145,15 @@ class PhotoComparison:
 
     Shown in JupyterLab as widgets (a model menu, a slider that wipes between the photo and its
     colorization, the image redrawn in Python: no script in the output to trust); run headless by
-    `make reproduce` (COLORIZE_HEADLESS=1), or without ipywidgets, as the static `Comparison` the HTML
+    `make reproduce` (COLORIZE_HEADLESS=1), or without ipywidgets, as the static `BeforeAfter` the HTML
     report can show."""
 
     def __init__(self, name: str, truth: np.ndarray, colours: dict[str, np.ndarray]):
         self.name, self.truth, self.colours = name, truth, colours
 
-    def static(self) -> Comparison:
+    def static(self) -> BeforeAfter:
         as_tensor = lambda a: torch.from_numpy(np.array(a)).permute(2, 0, 1)[None].float() / 255  # noqa: E731
-        return Comparison([self.name], as_tensor(self.truth), {k: as_tensor(v) for k, v in self.colours.items()})
+        return BeforeAfter([self.name], as_tensor(self.truth), {k: as_tensor(v) for k, v in self.colours.items()})
 
     def widget(self):
         import ipywidgets as widgets

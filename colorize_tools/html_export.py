@@ -1,6 +1,6 @@
 """Render an executed notebook as a report that reads anywhere, offline.
 
-    python -m colorize_tools.htmlreport IN.ipynb OUT.html
+    python -m colorize_tools.html_export IN.ipynb OUT.html
 
 nbconvert's `lab` template, with the code hidden (the executed notebook is the place to read code),
 figures inlined, and nothing loaded from the web: the stock page pulls require.js, MathJax and
@@ -65,7 +65,7 @@ def render(notebook: Path, out: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 2:
-        print("usage: python -m colorize_tools.htmlreport IN.ipynb OUT.html", file=sys.stderr)
+        print("usage: python -m colorize_tools.html_export IN.ipynb OUT.html", file=sys.stderr)
         return 2
     render(Path(argv[0]), Path(argv[1]))
     return 0

@@ -8,11 +8,11 @@ import pytest
 import torch
 from PIL import Image
 
-from colorize_lib.colorize import compare_photo
-from colorize_lib.compare import Comparison
+from colorize_lib.before_after import BeforeAfter
 from colorize_lib.engine.config import make_config
 from colorize_lib.engine.inference import Run
 from colorize_lib.engine.train import build
+from colorize_lib.photos import compare_photo
 
 
 def untrained(experiment: str) -> Run:
@@ -23,7 +23,7 @@ def untrained(experiment: str) -> Run:
 
 def test_a_slider_per_photo_and_model_with_inline_images_only():
     truth, predicted = torch.rand(2, 3, 8, 12), torch.rand(2, 3, 8, 12)
-    page = Comparison(["a.jpg", "b.jpg"], truth, {"m1": predicted, "m2": predicted})._repr_html_()
+    page = BeforeAfter(["a.jpg", "b.jpg"], truth, {"m1": predicted, "m2": predicted})._repr_html_()
     assert page.count("<figure class='compare'>") == 4 and page.count("type='range'") == 4
     sources = re.findall(r"src='([^']*)'", page)
     assert len(sources) == 8 and all(s.startswith("data:image/png;base64,") for s in sources)
@@ -61,7 +61,7 @@ def test_headless_runs_show_the_static_version(photo_file, monkeypatch, capsys):
     shown._ipython_display_()
     monkeypatch.delenv("COLORIZE_HEADLESS")
     shown._ipython_display_()
-    assert isinstance(displayed[0], Comparison) and type(displayed[1]).__name__ == "VBox"
+    assert isinstance(displayed[0], BeforeAfter) and type(displayed[1]).__name__ == "VBox"
 
 
 def test_a_missing_photo_is_named(tmp_path):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from colorize_tools import estimate
-from colorize_tools.runner import KernelStream, print_summary, resume_command
+from colorize_tools.notebook_runner import KernelStream, print_summary, resume_command
 
 
 def test_kernel_stream_logs_every_line_and_shows_epoch_lines_with_the_notebook_name(capsys):

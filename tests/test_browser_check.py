@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from reportpages import executed_notebook
 
-from colorize_tools.htmlreport import render
-from colorize_tools.reportcheck import CHROMIUM, main
+from colorize_tools.browser_check import CHROMIUM, main
+from colorize_tools.html_export import render
 
 pytestmark = [
     pytest.mark.slow,  # starts a browser
@@ -61,13 +61,13 @@ def test_each_broken_report_fails_with_its_reason(reports, capsys):
 def test_comparison_sliders_are_dragged_and_must_change_the_photo(reports, capsys):
     import torch
 
-    from colorize_lib.compare import ON_INPUT, Comparison
+    from colorize_lib.before_after import ON_INPUT, BeforeAfter
 
     truth = torch.zeros(2, 3, 16, 16)
     truth[:, 0] = 1.0  # red truth, blue prediction: any wipe shows
     predicted = torch.zeros(2, 3, 16, 16)
     predicted[:, 2] = 1.0
-    widget = Comparison(["a", "b"], truth, {"model": predicted})._repr_html_()
+    widget = BeforeAfter(["a", "b"], truth, {"model": predicted})._repr_html_()
     clean = (reports / "09_demo.html").read_text()
     (reports / "09_demo.html").write_text(clean.replace("</main>", widget + "</main>"))
     (reports / "15_stuck.html").write_text(clean.replace("</main>", widget.replace(ON_INPUT, "") + "</main>"))

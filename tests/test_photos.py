@@ -6,12 +6,12 @@ from PIL import Image
 from skimage.color import rgb2lab
 
 from colorize_lib.__main__ import main as cli
-from colorize_lib.colorize import model_size, photo_jobs
 from colorize_lib.data import load_images
 from colorize_lib.data.validate import decode_rgb
 from colorize_lib.engine.checkpoint import run_dir_for
 from colorize_lib.engine.config import make_config
 from colorize_lib.engine.train import fit
+from colorize_lib.photos import model_size, photo_jobs
 
 
 def smooth_photo(height: int, width: int, seed: int = 0) -> np.ndarray:

@@ -1,7 +1,7 @@
 """What changed since the last run: keep the previous run's results, compare tables, diff notebooks.
 
-    python -m colorize_tools.rundiff keep [REPORTS]   # copy the current results to REPORTS/previous/
-    python -m colorize_tools.rundiff diff [REPORTS]   # numbers that moved, then nbdiff of the outputs
+    python -m colorize_tools.changes keep [REPORTS]   # copy the current results to REPORTS/previous/
+    python -m colorize_tools.changes diff [REPORTS]   # numbers that moved, then nbdiff of the outputs
 
 Identical papermill runs differ in hundreds of notebook metadata lines (and nbdiff exits 0 on
 differences), so the CSV tables are the record of whether a result moved; nbdime's output diff is for a
@@ -212,7 +212,7 @@ def diff_notebooks(reports: Path = REPORTS_DIR) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in ("keep", "diff") or len(argv) > 2:
-        print("usage: python -m colorize_tools.rundiff keep|diff [REPORTS]", file=sys.stderr)
+        print("usage: python -m colorize_tools.changes keep|diff [REPORTS]", file=sys.stderr)
         return 2
     reports = Path(argv[1]) if len(argv) == 2 else REPORTS_DIR
     if argv[0] == "keep":

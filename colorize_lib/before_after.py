@@ -1,10 +1,10 @@
 """Look closer: truth and prediction at the same spot, one test photo at a time.
 
-`Comparison` renders, in a notebook and in its HTML report, one figure per photo: the prediction laid
+`BeforeAfter` renders, in a notebook and in its HTML report, one figure per photo: the prediction laid
 over the truth and a slider that wipes between them (left of the handle: truth; right: prediction).
 Plain HTML and CSS and one inline `oninput` handler; the images are inline PNGs, so the report reads
 offline and asks nothing of the web. `make check-reports` moves every slider in Chromium and checks
-that what is visible changes (colorize_tools/reportcheck.py). JupyterLab shows untrusted outputs
+that what is visible changes (colorize_tools/browser_check.py). JupyterLab shows untrusted outputs
 without their handlers: there, `colorize.compare_photo` gives the same comparison as widgets, for any
 photo file, through the `colorize` command's path.
 """
@@ -37,7 +37,7 @@ def png_uri(rgb: torch.Tensor) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-class Comparison:
+class BeforeAfter:
     """Before/after figures: `truth` and each model's `predictions` (N, 3, H, W) for the photos `names`."""
 
     def __init__(self, names: list[str], truth: torch.Tensor, predictions: dict[str, torch.Tensor]):
@@ -59,4 +59,4 @@ class Comparison:
         return STYLE + "<div class='compare-set'>" + "".join(figures) + "</div>"
 
     def __repr__(self) -> str:
-        return f"Comparison of {', '.join(self.predictions)} on {len(self.names)} test photos (open the HTML report)"
+        return f"BeforeAfter of {', '.join(self.predictions)} on {len(self.names)} test photos (open the HTML report)"

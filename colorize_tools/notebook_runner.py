@@ -1,7 +1,7 @@
 """Run the study's notebooks one at a time for `make reproduce`, saying what happens as it happens.
 
-    python -m colorize_tools.runner run NOTEBOOK OUT.ipynb --profile P --data D   # one notebook (make's rule)
-    python -m colorize_tools.runner finish REPORTS                                  # Table 1 and the index path
+    python -m colorize_tools.notebook_runner run NOTEBOOK OUT.ipynb --profile P --data D  # one notebook (make's rule)
+    python -m colorize_tools.notebook_runner finish REPORTS                                 # Table 1, the index
 
 `run` prints a line before the notebook (`[4/8] 04_unet_lab · elapsed 6:12 · about 14 min left`;
 estimate.py says how the time left is known), then streams each epoch, resume and in-epoch progress
@@ -189,7 +189,7 @@ def run_notebook(
             s.close()
     header.wait()
     os.replace(partial, out)
-    from .htmlreport import render  # nbconvert: imported once the notebook has run
+    from .html_export import render  # nbconvert: imported once the notebook has run
 
     render(out, reports / f"{name}.html")
     seconds = time.monotonic() - started
@@ -538,7 +538,9 @@ def _cell(value, signed: bool = False) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m colorize_tools.runner", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m colorize_tools.notebook_runner", description=__doc__.splitlines()[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute one notebook")
     run.add_argument("notebook", type=Path)
