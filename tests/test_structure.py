@@ -117,3 +117,23 @@ def test_the_engine_is_a_few_modules_and_keeps_no_batch_norm_of_its_own():
         tree = ast.parse(path.read_text())
         norms = [c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and "BatchNorm" in c.name]
         assert not norms, f"{path.name} defines {norms}: torch has nn.BatchNorm2d and nn.SyncBatchNorm"
+
+
+def _main_guard_is_last(tree: ast.Module) -> bool:
+    guards = [
+        i
+        for i, node in enumerate(tree.body)
+        if isinstance(node, ast.If) and "__name__" in ast.unparse(node.test) and "__main__" in ast.unparse(node.test)
+    ]
+    return all(i == len(tree.body) - 1 for i in guards)
+
+
+def test_a_module_run_with_python_m_defines_everything_before_it_runs():
+    """`python -m colorize_lib.engine.train` runs main() where the guard stands: a function defined below the
+    guard does not exist yet when main() calls it (a NameError that an import in a test never sees)."""
+    broken = ast.parse(
+        "def main():\n    helper()\n\nif __name__ == '__main__':\n    main()\n\ndef helper():\n    pass\n"
+    )
+    assert not _main_guard_is_last(broken)
+    files = [*PACKAGE.rglob("*.py"), *(PACKAGE.parent / "colorize_tools").rglob("*.py")]
+    assert [str(p) for p in files if not _main_guard_is_last(ast.parse(p.read_text()))] == []

@@ -428,10 +428,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 PLAIN_UPDATES = 4  # plain status lines per epoch at most (plus the final one)
 PLAIN_FORMAT = "{desc}: {n_fmt}/{total_fmt} steps ({percentage:.0f}%), {elapsed} elapsed, ~{remaining} left"
 
@@ -503,3 +499,7 @@ def _is_terminal(stream) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):  # no isatty, or a closed file
         return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())
