@@ -247,7 +247,7 @@ lint: $(ENV_STAMP)  ## ruff: lint and format check of the library, tests, benchm
 	$(PY) -m ruff format --check .
 
 test: $(ENV_STAMP)  ## run the test suite (unit tests and every notebook on the smoke profile)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 bench: $(ENV_STAMP)  ## print the benchmarks' figures (CPU)
 	$(PY) bench/engine_overhead.py
