@@ -77,9 +77,16 @@ def slowed(env: dict, seconds: float | None = None) -> dict:
     return env
 
 
-def _read_lines(proc: subprocess.Popen) -> queue.Queue:
-    """(arrival time, line) for each output line, then None at the end of the output."""
-    lines: queue.Queue = queue.Queue()
+class Lines(queue.Queue):
+    """(arrival time, line) for each output line of a process, then None at the end of its output."""
+
+    def __init__(self, proc: subprocess.Popen):
+        super().__init__()
+        self.pipe = f"pipe:[{os.fstat(proc.stdout.fileno()).st_ino}]"  # to name who holds it open if it stays open
+
+
+def _read_lines(proc: subprocess.Popen) -> Lines:
+    lines = Lines(proc)
 
     def pump():
         for line in proc.stdout:
@@ -90,7 +97,21 @@ def _read_lines(proc: subprocess.Popen) -> queue.Queue:
     return lines
 
 
-def _collect(lines: queue.Queue, until: str | None, deadline_s: float) -> list[tuple[float, str]]:
+def _pipe_holders(pipe: str) -> list[str]:
+    """Processes other than this one with `pipe` among their open files: what keeps an output from ending."""
+    holders = []
+    for p in psutil.process_iter():
+        if p.pid == os.getpid():
+            continue
+        try:
+            if any(os.readlink(f"/proc/{p.pid}/fd/{fd}") == pipe for fd in os.listdir(f"/proc/{p.pid}/fd")):
+                holders.append(f"{p.pid} {' '.join(p.cmdline())[:200]}")
+        except (OSError, psutil.Error):
+            pass
+    return holders
+
+
+def _collect(lines: Lines, until: str | None, deadline_s: float) -> list[tuple[float, str]]:
     got, end = [], time.monotonic() + deadline_s
     while time.monotonic() < end:
         try:
@@ -102,8 +123,11 @@ def _collect(lines: queue.Queue, until: str | None, deadline_s: float) -> list[t
         got.append(item)
         if until is not None and until in item[1]:
             return got
+    holders = "\n".join(_pipe_holders(lines.pipe))
     raise AssertionError(
-        f"no {until or 'end of output'!r} within {deadline_s} s; output so far:\n" + "\n".join(t for _, t in got[-40:])
+        f"no {until or 'end of output'!r} within {deadline_s} s; output so far:\n"
+        + "\n".join(t for _, t in got[-40:])
+        + f"\nprocesses holding the output open:\n{holders}"
     )
 
 
