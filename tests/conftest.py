@@ -19,7 +19,10 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_collection_finish(session):
     """Start, in background threads, the end-to-end scenarios the collected tests read (scenarios.py), with
-    the environment as it is now, before any test changes it."""
+    the environment as it is now, before any test changes it. A `--collect-only` starts none: nothing would
+    read them, and the session would wait for them to end."""
+    if session.config.option.collectonly:
+        return
     env = dict(os.environ)
     for name in scenarios.SCENARIOS:
         if any(name in getattr(item, "fixturenames", ()) for item in session.items):
