@@ -72,26 +72,36 @@ def _history(config) -> tuple[int, float | None, float, float]:
         return 0, None, 0.0, 0.0
 
 
-def notebook_runs(profile: str, data: str, seeds: int | None = None) -> dict[str, list]:
-    """Notebook -> the configs it trains first in the study (notebooks that train nothing are absent)."""
+def notebook_runs(profile: str, data: str, seeds: int | None = None, **common) -> dict[str, list]:
+    """Notebook -> the configs it trains first in the study (notebooks that train nothing are absent).
+    `common`: the notebooks' seed and test fraction, part of every run's identity, so of its folder."""
     # Imported here: they load torch, which `make reproduce`'s final summary has no use for.
     from colorize_lib.engine.config import notebook_of, study_configs
 
     runs: dict[str, list] = {}
-    for config in study_configs(profile, data, seeds=seeds):
+    for config in study_configs(profile, data, seeds=seeds, **common):
         runs.setdefault(notebook_of(config.name), []).append(config)
     return runs
 
 
 def study_work(
-    names: list[str], profile: str, data: str, train_images: int, since: float | None = None, seeds: int | None = None
+    names: list[str],
+    profile: str,
+    data: str,
+    train_images: int,
+    since: float | None = None,
+    seeds: int | None = None,
+    **common,
 ) -> dict[str, float | None]:
     """Seconds of training each notebook of `names` still needs on this machine (see the module docstring):
     None for a notebook with training left while no run has been measured here yet. A run counts as
-    measured here when its history was written at or after `since` (Unix seconds; None: whenever)."""
+    measured here when its history was written at or after `since` (Unix seconds; None: whenever). `common`:
+    the notebooks' seed and test fraction (see notebook_runs)."""
     from colorize_lib.engine.device import precision_of
 
-    runs = {n: [(c, *_history(c)) for c in configs] for n, configs in notebook_runs(profile, data, seeds).items()}
+    runs = {
+        n: [(c, *_history(c)) for c in configs] for n, configs in notebook_runs(profile, data, seeds, **common).items()
+    }
     every = [r for rs in runs.values() for r in rs]
     numerics = precision_of(every[0][0]) if every else "float32"
     factors: dict[str, list[float]] = {}

@@ -146,7 +146,7 @@ def run_notebook(
     log_path.unlink(missing_ok=True)
     # Absolute: the kernel runs in notebooks/, and REPORTS (default `reports`) may be relative.
     progress = out.with_name(out.name + ".progress").resolve()
-    header = Header(notebook, out, profile, data, seeds)
+    header = Header(notebook, out, profile, data, seeds, dict(seed=seed, test_fraction=test_fraction))
     resume = resume_command(profile, data, reports, seed, test_fraction, seeds)
     parameters = dict(profile=profile, data=data, seed=seed, test_fraction=test_fraction)
     if seeds is not None and "seeds" in papermill.inspect_notebook(str(notebook)):
@@ -205,9 +205,11 @@ class Header:
     left`). Its time left needs the study's configs, hence torch: it is worked out in a thread while the
     kernel starts in its own process, and the kernel's lines wait for it (`printed`)."""
 
-    def __init__(self, notebook: Path, out: Path, profile: str, data: str, seeds: int | None = None):
+    def __init__(
+        self, notebook: Path, out: Path, profile: str, data: str, seeds: int | None = None, common: dict | None = None
+    ):
         # Absolute: papermill changes the working directory to the notebook's while it runs.
-        self.args = (notebook.absolute(), out.absolute(), profile, data, seeds)
+        self.args = (notebook.absolute(), out.absolute(), profile, data, seeds, common)
         self.printed = threading.Event()
         self.thread = threading.Thread(target=self._announce, name="time-left", daemon=True)
 
@@ -306,8 +308,11 @@ def resume_command(
     return cmd
 
 
-def header_line(notebook: Path, out: Path, profile: str, data: str, seeds: int | None = None) -> str:
-    """'[k/N] NAME · elapsed M:SS · about X min left' (or 'time left: measuring', see estimate.py)."""
+def header_line(
+    notebook: Path, out: Path, profile: str, data: str, seeds: int | None = None, common: dict | None = None
+) -> str:
+    """'[k/N] NAME · elapsed M:SS · about X min left' (or 'time left: measuring', see estimate.py). `common`:
+    the notebooks' seed and test fraction, part of the identity (so of the folder) of every run measured."""
     names = sorted(p.stem for p in notebook.parent.glob("[0-9][0-9]_*.ipynb"))
     k = names.index(notebook.stem) if notebook.stem in names else 0
     started = _run_started()
@@ -315,7 +320,7 @@ def header_line(notebook: Path, out: Path, profile: str, data: str, seeds: int |
     try:
         reports = out.parent.parent
         n_train = estimate.train_images(reports)
-        work = estimate.study_work(names, profile, data, n_train, since=started, seeds=seeds)
+        work = estimate.study_work(names, profile, data, n_train, since=started, seeds=seeds, **(common or {}))
     except ValueError:  # a profile the config refuses: the notebook will say so itself
         return line
     todo = [notebook.stem] + [n for n in names[k + 1 :] if _will_run(n, k, names, out.parent, notebook.parent)]

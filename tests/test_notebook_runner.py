@@ -90,6 +90,18 @@ def test_nothing_measured_on_this_machine_means_measuring_not_a_borrowed_speed(n
     assert all(w is not None and w > 0 for w in work.values())
 
 
+def test_runs_measured_under_a_seed_and_test_fraction_of_the_users_calibrate_the_time_left(no_runs):
+    """`make reproduce SEED=3 TEST_FRACTION=0.45` trains runs whose folders carry that seed and fraction: the
+    estimate looks for those runs (it looked for the defaults' and said 'measuring' to the end)."""
+    from colorize_lib.engine.config import make_config
+
+    names, started = ["02_baseline_cnn", "03_unet_rgb"], time.time()
+    write_history(make_config("baseline", "cpu", seed=3, test_fraction=0.45), 1, 0.01)
+    assert estimate.study_work(names, "cpu", "bundled", 10, since=started) == {n: None for n in names}
+    work = estimate.study_work(names, "cpu", "bundled", 10, since=started, seed=3, test_fraction=0.45)
+    assert all(w is not None and w > 0 for w in work.values())
+
+
 def test_the_first_trained_epoch_calibrates_every_run_still_to_train(no_runs):
     """One epoch of the first baseline run, measured at a third of the reference speed: that run's 11 epochs
     left and the other seeds' runs take its measured speed; other models take the reference scaled alike."""
