@@ -1,5 +1,7 @@
 import os
+import resource
 import tempfile
+import time
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 # Caches and checkpoints that tests make go to a throw-away folder, not the project's data/.
@@ -57,6 +59,24 @@ def slurm_cluster():
         return local_slurm.shared()
     except local_slurm.Unavailable as e:
         pytest.skip(str(e))
+
+
+_SESSION_START = time.monotonic()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Each background scenario's wall time beside --durations' slowest tests."""
+    lines = scenarios.walls(_SESSION_START)
+    if lines:
+        terminalreporter.write_sep("=", "background scenarios (wall time from the session's start)")
+        for line in lines:
+            terminalreporter.write_line(line)
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    terminalreporter.write_line(
+        f"CPU time: {own.ru_utime + own.ru_stime:.0f} s in pytest's process, "
+        f"{children.ru_utime + children.ru_stime:.0f} s in its finished subprocesses; "
+        f"wall {time.monotonic() - _SESSION_START:.0f} s on {os.cpu_count()} cores"
+    )
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -31,6 +31,7 @@ from colorize_lib.paths import PROJECT_ROOT
 
 SCENARIOS = {}  # fixture name -> function(root, env, config) -> result
 _started: dict[str, Future] = {}
+_walls: dict[str, list[float]] = {}  # name -> [start, end] (time.monotonic), for the session's summary
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="scenario")
 _lock = threading.Lock()
 
@@ -45,8 +46,27 @@ def start(name: str, env: dict, config) -> Future:
     with _lock:
         if name not in _started:
             root = Path(tempfile.mkdtemp(prefix=f"colorize-{name}-"))
-            _started[name] = _pool.submit(SCENARIOS[name], root, dict(env), config)
+            _started[name] = _pool.submit(_timed, name, root, dict(env), config)
         return _started[name]
+
+
+def _timed(name: str, root: Path, env: dict, config):
+    _walls[name] = [time.monotonic()]
+    try:
+        return SCENARIOS[name](root, env, config)
+    finally:
+        _walls[name].append(time.monotonic())
+
+
+def walls(since: float) -> list[str]:
+    """A line per scenario started: when it started and how long it ran (a CI log then shows the suite's
+    critical path), or that it was still running."""
+    lines = []
+    for name, times in sorted(_walls.items(), key=lambda item: item[1][0]):
+        start = f"started at {times[0] - since:5.0f} s"
+        took = f"ran {times[1] - times[0]:5.0f} s" if len(times) == 2 else "still running"
+        lines.append(f"{name:16s} {start}, {took}")
+    return lines
 
 
 # --- the smoke `make reproduce`, interrupted in notebook 04 and run again to the end ---------------

@@ -76,3 +76,18 @@ def test_comparison_sliders_are_dragged_and_must_change_the_photo(reports, capsy
     assert lines[-1].startswith("checked 2 pages in Chromium: 1 with problems; 4 comparison sliders dragged")
     stuck = [line for line in lines if "does not change the photo" in line]
     assert len(stuck) == 2 and all(line.startswith(str(reports / "15_stuck.html")) for line in stuck)
+
+
+def test_the_smoke_studys_reports_pass_in_chromium(smoke_run, tmp_path, capsys):
+    """Every page of the suite's smoke `make reproduce` (the one CI reads as the study's reports), opened as
+    `make check-reports` does: a copy, so the screenshot it takes does not join the reports other tests read."""
+    import shutil
+
+    reports = shutil.copytree(smoke_run / "reports", tmp_path / "reports")
+    pages = sorted(p.name for p in reports.glob("*.html"))
+    assert "index.html" in pages and len(pages) >= 9, pages  # the index and one page a notebook
+    status = main([str(reports)])
+    out = capsys.readouterr().out
+    assert status == 0, out[-3000:]
+    assert f"checked {len(pages)} pages in Chromium: 0 with problems" in out
+    assert (reports / "check" / "01_data.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
