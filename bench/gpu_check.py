@@ -587,6 +587,9 @@ def main() -> None:
     parser.add_argument("--min-seconds", type=float, default=1.5, help="measure: timed seconds at least")
     parser.add_argument("--eval-images", type=int, default=64, help="measure: images colorized to time evaluation")
     args = parser.parse_args()
+    # Ctrl-C stops a stage whoever started the check: a shell that starts a job in the background (nohup, a CI
+    # runner) leaves SIGINT ignored, and Python then installs no KeyboardInterrupt of its own.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.command == "measure":
         if args.tiny:
             args.min_seconds, args.eval_images = 0.0, 8

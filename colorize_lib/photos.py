@@ -61,14 +61,14 @@ def config_named(name: str, profile: str, data: str = "bundled") -> ExperimentCo
 
 
 def find_run(name: str, profile: str, data: str = "bundled") -> Path:
-    """The run folder of a finished run (its selected.pt exists); otherwise an error naming the notebook and
+    """The run folder of a finished run (every epoch trained); otherwise an error naming the notebook and
     the `make reproduce` that trains it."""
     config = config_named(name, profile, data)
     run_dir = run_dir_for(config)
-    if not (run_dir / train.SELECTED).is_file():
+    if not train.is_finished(run_dir, config.epochs):
         data_arg = "" if data == "bundled" else f" DATA={data}"
         raise FileNotFoundError(
-            f"no finished run of {name} for profile {profile!r} and data {data!r} ({run_dir} has no {train.SELECTED}). "
+            f"no finished run of {name} for profile {profile!r} and data {data!r} in {run_dir}. "
             f"It is trained by notebooks/{notebook_of(config.name)}.ipynb: run "
             f"`make reproduce PROFILE={profile}{data_arg}` first, or pass --run RUN_DIR"
         )

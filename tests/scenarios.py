@@ -428,6 +428,7 @@ def train_runs(root: Path, env: dict, config) -> dict:
     with those of the smoke `make reproduce`, so the suite runs the notebooks once.) Returns the outputs and
     what the interruption left finished."""
     from colorize_lib.engine.config import study_configs
+    from colorize_lib.engine.train import is_finished
 
     slowed = make_env(env, root, COLORIZE_STEP_DELAY_S=str(TRAIN_STEP_DELAY_S))
     first = subprocess.Popen(
@@ -449,7 +450,7 @@ def train_runs(root: Path, env: dict, config) -> dict:
             os.killpg(first.pid, signal.SIGKILL)
     left_running = [p.cmdline() for p in _processes_using(root / "data")]
     checkpoints = root / "data" / "checkpoints"
-    finished = sorted(p.parent.name for p in checkpoints.glob("*/selected.pt"))
+    finished = sorted(p.name for p in checkpoints.glob("*") if is_finished(p))  # selected.pt alone: not yet
     second = subprocess.run(train_command(root), capture_output=True, text=True, timeout=900, env=make_env(env, root))
     notebook = root / "02_baseline_cnn.ipynb"
     papermill = [sys.executable, "-m", "papermill", str(PROJECT_ROOT / "notebooks" / notebook.name), str(notebook)]

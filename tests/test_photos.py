@@ -114,7 +114,7 @@ def test_nothing_colorized_exits_non_zero(tmp_path, monkeypatch, capsys):
     run.mkdir(parents=True)
     (tmp_path / "empty.png").write_bytes(b"")
     assert cli(["colorize", str(tmp_path / "empty.png"), "-o", str(tmp_path / "out"), "--run", str(run)]) == 2
-    assert "has no selected.pt" in capsys.readouterr().err
+    assert "holds no finished run" in capsys.readouterr().err
 
 
 def test_missing_run_names_the_notebook_and_the_make_command(tmp_path, monkeypatch, capsys):

@@ -11,7 +11,7 @@ from colorize_lib.data import load_image_set
 from colorize_lib.engine.checkpoint import load_checkpoint, run_dir_for
 from colorize_lib.engine.config import make_config
 from colorize_lib.engine.device import configure_threads, usable_cores
-from colorize_lib.engine.train import WALL_TIME_COLUMNS, fit
+from colorize_lib.engine.train import WALL_TIME_COLUMNS, finished_run_dir, fit, is_finished, load_run
 
 pytestmark = pytest.mark.slow  # trains models
 
@@ -120,6 +120,32 @@ def test_the_checkpoint_is_chosen_on_validation_photos_never_on_test_photos(tmp_
     # Resuming on other training/validation photos is refused, naming the folder.
     with pytest.raises(ValueError, match="other training/validation photos"):
         fit(smoke(epochs=4, lr=3e-3), with_validation(data, 2), tmp_path, log=quiet)
+
+
+def test_a_run_stopped_after_an_improving_epoch_is_not_finished(tmp_path, data, monkeypatch):
+    """The validation rule writes selected.pt from the first epoch that improves: a run stopped in its last
+    epoch has one, yet nothing may read it as a result (the budget's authors arm, colorize, make train's
+    plan), and fit resumes it."""
+    monkeypatch.setenv("COLORIZE_CHECKPOINT_DIR", str(tmp_path))
+    config, split = smoke(epochs=2), with_validation(data)
+
+    class Stop(Exception):
+        pass
+
+    def stop_in_epoch_2():
+        if any(tmp_path.glob("*/history.csv")):  # written at the end of epoch 1
+            raise Stop
+
+    with pytest.raises(Stop):
+        fit(config, split, log=quiet, step_hook=stop_in_epoch_2)
+    run_dir = next(tmp_path.glob("*/selected.pt")).parent
+    assert not is_finished(run_dir) and finished_run_dir(config) is None
+    with pytest.raises(FileNotFoundError, match="no finished run of unet_lab"):
+        load_run(config)
+    with pytest.raises(FileNotFoundError, match="holds no finished run"):
+        load_run(run_dir)
+    run = fit(config, split, log=quiet)
+    assert list(run.history["epoch"]) == [1, 2] and is_finished(run_dir) and finished_run_dir(config) == run_dir
 
 
 def test_completed_run_returns_at_once(tmp_path, data):

@@ -177,6 +177,8 @@ def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, device, numeri
 
     if trained_as is not None and history[-1]["epoch"] >= config.epochs:
         log(f"reusing the run trained by {trained_as}: {run_dir}")
+    if not is_finished(run_dir, config.epochs):  # stopped between last.pt and history.csv at the final epoch
+        atomic_write_text(run_dir / "history.csv", pd.DataFrame(history).to_csv(index=False))
     chosen = load_checkpoint(run_dir / SELECTED, config)
     model.load_state_dict(chosen["model"])
     if task.kind == "bins":
@@ -185,11 +187,24 @@ def _fit(config: ExperimentConfig, data: ImageSet, run_dir: Path, device, numeri
     return Run(config, model, task, pd.DataFrame(history), run_dir, device, selected_by, int(chosen["epoch"]), numerics)
 
 
+def is_finished(run_dir: Path, epochs: int | None = None) -> bool:
+    """Has the run in `run_dir` trained all its `epochs` (by default its config.json's)? Its history.csv,
+    written last at every epoch's end, holds a row for each. selected.pt alone does not say so: the
+    validation rule writes it from the first epoch that improves."""
+    try:
+        if epochs is None:
+            epochs = json.loads((run_dir / "config.json").read_text())["epochs"]
+        rows = len(pd.read_csv(run_dir / "history.csv"))
+    except (OSError, KeyError, ValueError, pd.errors.EmptyDataError):
+        return False
+    return rows >= epochs and (run_dir / SELECTED).is_file()
+
+
 def finished_run_dir(config: ExperimentConfig) -> Path | None:
     """The folder of a finished run of `config` in either precision (bf16 first, as a GPU trains), or None."""
     for numerics in (BF16, FLOAT32):
         run_dir = run_dir_for(config, numerics=numerics)
-        if (run_dir / SELECTED).is_file():
+        if is_finished(run_dir, config.epochs):
             return run_dir
     return None
 
@@ -201,8 +216,7 @@ def load_run(config_or_dir: ExperimentConfig | Path, device: str = "auto") -> Ru
     that trains it."""
     if isinstance(config_or_dir, ExperimentConfig):
         run_dir = run_dir_for(config_or_dir)
-        state_file = run_dir / "last.pt"
-        if not state_file.is_file() or load_checkpoint(state_file, config_or_dir)["epoch"] < config_or_dir.epochs:
+        if not is_finished(run_dir, config_or_dir.epochs):
             raise FileNotFoundError(
                 f"no finished run of {config_or_dir.name} in {run_dir}: it is trained by "
                 f"notebooks/{notebook_of(config_or_dir.name)}.ipynb (make reproduce PROFILE={config_or_dir.profile})"
@@ -210,10 +224,10 @@ def load_run(config_or_dir: ExperimentConfig | Path, device: str = "auto") -> Ru
     else:
         run_dir = Path(config_or_dir)
     chosen = run_dir / SELECTED
-    if not chosen.is_file():
+    if not is_finished(run_dir):
         raise FileNotFoundError(
-            f"run folder {run_dir} has no {SELECTED}: expected a finished run trained by the notebooks "
-            f"(data/checkpoints/<model>-<hash>/ with config.json and {SELECTED})"
+            f"run folder {run_dir} holds no finished run: expected one trained to its last epoch by the notebooks "
+            f"(data/checkpoints/<model>-<hash>/ with config.json, {SELECTED} and a history.csv row for every epoch)"
         )
     state = load_checkpoint(chosen)
     config = ExperimentConfig.from_dict(state["config"])
