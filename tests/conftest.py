@@ -26,7 +26,7 @@ def pytest_collection_finish(session):
     if session.config.option.collectonly:
         return
     env = dict(os.environ)
-    for name in scenarios.SCENARIOS:
+    for name in sorted(scenarios.SCENARIOS, key=scenarios.LONGEST_FIRST.index):
         if any(name in getattr(item, "fixturenames", ()) for item in session.items):
             scenarios.start(name, env, session.config)
 
@@ -48,6 +48,8 @@ runlock_runs = _scenario("runlock_runs")  # two processes asking for one run
 gpu_check_run = _scenario("gpu_check_run")  # bench/gpu_check.sh's CPU form at smoke sizes
 train_runs = _scenario("train_runs")  # make train WORKERS=2, interrupted, run again, then make reproduce
 slurm_runs = _scenario("slurm_runs")  # make train EXECUTOR=slurm: Ctrl-C, follow again, cancel, finish
+bad_folder_runs = _scenario("bad_folder_runs")  # notebooks 01 and 02 on a folder of bad files
+diff_runs = _scenario("diff_runs")  # notebook 02 with two seeds, then make diff
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,19 @@ from colorize_lib.paths import PROJECT_ROOT
 SCENARIOS = {}  # fixture name -> function(root, env, config) -> result
 _started: dict[str, Future] = {}
 _walls: dict[str, list[float]] = {}  # name -> [start, end] (time.monotonic), for the session's summary
-_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="scenario")
+_pool = ThreadPoolExecutor(max_workers=5, thread_name_prefix="scenario")
+# The order they start in, longest first by the wall times the session's summary prints: five run at a time,
+# and a long one started last would end the session after everything else.
+LONGEST_FIRST = (
+    "system_env_runs",
+    "reproduce_runs",
+    "gpu_check_run",
+    "slurm_runs",
+    "train_runs",
+    "diff_runs",
+    "bad_folder_runs",
+    "runlock_runs",
+)
 _lock = threading.Lock()
 
 
@@ -195,6 +207,58 @@ def reproduce_runs(root: Path, env: dict, config) -> dict:
     )
     second = subprocess.run(make_command(root), capture_output=True, text=True, timeout=900, env=make_env(env, root))
     return dict(root=root, first=before, interrupted=interrupted_state, mtimes=mtimes, second=second)
+
+
+# --- two notebooks on a folder of bad files; a second seed and `make diff` ---------------------------------
+
+
+@scenario
+def bad_folder_runs(root: Path, env: dict, config) -> dict:
+    """Notebooks 01 and 02 (smoke, through papermill) on a folder seeded with every kind of bad file
+    (tests/test_bad_folder_end_to_end.py seeds it and reads the tables)."""
+    from papermill_run import run_notebook
+    from test_bad_folder_end_to_end import seed_folder
+
+    from colorize_lib.paths import NOTEBOOKS_DIR
+
+    expected = seed_folder(root / "photos")
+    env = make_env(env, root, COLORIZE_REPORTS_DIR=str(root / "reports"))
+    for name in ("01_data", "02_baseline_cnn"):
+        run_notebook(
+            NOTEBOOKS_DIR / f"{name}.ipynb",
+            root / f"{name}.ipynb",
+            env,
+            timeout=300,
+            profile="smoke",
+            data=f"folder:{root / 'photos'}",
+            test_fraction=0.2,
+        )
+    return dict(root=root, expected=expected)
+
+
+@scenario
+def diff_runs(root: Path, env: dict, config) -> dict:
+    """Notebook 02 (and 01, which it needs) through make with seed 0, then seed 1; then make with a newer
+    report checker (must rerun nothing), a dry run with newer losses, and `make diff`
+    (tests/test_makefile.py reads them)."""
+    reports = root / "reports"
+    env = make_env(env, root)
+    target = reports / "notebooks" / "02_baseline_cnn.ipynb"
+
+    def make(*args):
+        cmd = ["make", "-C", str(PROJECT_ROOT), *args, "PROFILE=smoke", f"REPORTS={reports}"]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+
+    seeds = [make(str(target), f"SEED={seed}") for seed in (0, 1)]
+    if any(run.returncode for run in seeds):
+        return dict(seeds=seeds)
+    before = target.stat().st_mtime_ns
+    # `-W` makes a file new in make's imagination only: the checkout's files, which other runs read, keep
+    # their times. The dry run takes the settings file as old (-o), as it is unchanged.
+    again = make("-W", "colorize_tools/browser_check.py", str(target), "SEED=1")
+    unchanged = target.stat().st_mtime_ns == before
+    dry = make("-n", "-W", "colorize_lib/model/losses.py", "-o", str(reports / ".settings"), str(target), "SEED=1")
+    return dict(reports=reports, seeds=seeds, again=again, unchanged=unchanged, dry=dry, diff=make("diff"))
 
 
 # --- `make reproduce ENV=system` on a Python shaped like the GPU machine's --------------------------

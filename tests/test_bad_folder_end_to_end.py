@@ -1,17 +1,12 @@
 """A folder seeded with every kind of bad file: notebook 01 names each skipped file and why and lists the
 validation split, and notebook 02 trains on the rest, choosing its checkpoint on the validation photos
-(smoke profile, through papermill as `make reproduce` runs it)."""
-
-import os
+(smoke profile, through papermill as `make reproduce` runs it, in the background: scenarios.bad_folder_runs)."""
 
 import numpy as np
 import pandas as pd
 import pytest
-from papermill_run import run_notebook
 from PIL import Image
 from test_validate import photo, png_bytes
-
-from colorize_lib.paths import NOTEBOOKS_DIR
 
 pytestmark = pytest.mark.slow  # runs notebooks through papermill
 
@@ -51,20 +46,10 @@ def seed_folder(root):
     }
 
 
-def test_bad_files_are_reported_and_the_rest_trains(tmp_path):
-    expected = seed_folder(tmp_path / "photos")
-    env = dict(os.environ, COLORIZE_DATA_DIR=str(tmp_path / "data"), COLORIZE_REPORTS_DIR=str(tmp_path / "reports"))
-    for name in ("01_data", "02_baseline_cnn"):
-        run_notebook(
-            NOTEBOOKS_DIR / f"{name}.ipynb",
-            tmp_path / f"{name}.ipynb",
-            env,
-            timeout=300,
-            profile="smoke",
-            data=f"folder:{tmp_path / 'photos'}",
-            test_fraction=0.2,
-        )
-    tables = tmp_path / "reports" / "tables"
+def test_bad_files_are_reported_and_the_rest_trains(bad_folder_runs):
+    # `bad_folder_runs` (scenarios.py): notebooks 01 and 02 on seed_folder's photos, run in the background.
+    root, expected = bad_folder_runs["root"], bad_folder_runs["expected"]
+    tables = root / "reports" / "tables"
     skipped = pd.read_csv(tables / "01_skipped.csv")
     assert dict(zip(skipped["file"], skipped["code"])) == expected
     assert skipped["reason"].str.len().gt(0).all()
@@ -74,7 +59,7 @@ def test_bad_files_are_reported_and_the_rest_trains(tmp_path):
     assert (split["test"], split["val"], split["train"]) == (3, 3, 9)
     photos = pd.read_csv(tables / "01_photos.csv")
     assert (photos["split"] == "val").sum() == 3
-    assert "validation PSNR on 3 photos" in (tmp_path / "01_data.ipynb").read_text()
+    assert "validation PSNR on 3 photos" in (root / "01_data.ipynb").read_text()
     history = pd.read_csv(tables / "02_baseline_cnn_history.csv")
     assert len(history) == 2 and history["train_loss"].notna().all() and history["val_psnr"].notna().all()
     result = pd.read_csv(tables / "02_baseline_cnn.csv")

@@ -1,6 +1,5 @@
 """The Makefile's promise: a failing notebook stops the run, names itself, and leaves nothing stale."""
 
-import os
 import subprocess
 
 import pytest
@@ -25,36 +24,25 @@ def test_failing_notebook_stops_make_and_leaves_no_stale_output(tmp_path):
     assert not (reports / "notebooks" / "02_baseline_cnn.ipynb.partial").exists()
 
 
-def test_make_diff_after_two_seeds_prints_the_numbers_that_moved(tmp_path):
-    # Notebook 02 (and 01, which it needs) with seed 0, then seed 1: a new seed reruns both and keeps the
-    # first run's results in previous/; `make diff` then prints the outputs' nbdiff and the moved numbers
-    # (the seed also draws the photo split, so 01's tables move too).
-    reports = tmp_path / "reports"
-    env = dict(os.environ, COLORIZE_DATA_DIR=str(tmp_path / "data"), MPLBACKEND="Agg")
-    target = reports / "notebooks" / "02_baseline_cnn.ipynb"
-
-    def make(*args):
-        cmd = ["make", "-C", str(PROJECT_ROOT), *args, "PROFILE=smoke", f"REPORTS={reports}"]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
-
-    for seed in (0, 1):
-        run = make(str(target), f"SEED={seed}")
+def test_make_diff_after_two_seeds_prints_the_numbers_that_moved(diff_runs):
+    # `diff_runs` (scenarios.py): notebook 02 (and 01, which it needs) with seed 0, then seed 1. A new seed
+    # reruns both and keeps the first run's results in previous/; `make diff` then prints the outputs' nbdiff
+    # and the moved numbers (the seed also draws the photo split, so 01's tables move too).
+    for run in diff_runs["seeds"]:
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    reports = diff_runs["reports"]
     kept = reports / "previous" / "tables"
 
     # Notebooks depend on what they import: a newer report checker (tooling) reruns nothing; newer losses
-    # rerun 01 and 02 (a dry run: -n, with the settings file taken as old, as it is unchanged). `-W` makes
-    # a file new in make's imagination only: the checkout's files, which other tests' runs read, keep
-    # their times.
-    before = target.stat().st_mtime_ns
-    again = make("-W", "colorize_tools/browser_check.py", str(target), "SEED=1")
+    # rerun 01 and 02 (a dry run).
+    again = diff_runs["again"]
     assert again.returncode == 0 and "│" not in again.stdout, again.stdout  # no notebook ran
-    assert target.stat().st_mtime_ns == before
-    dry = make("-n", "-W", "colorize_lib/model/losses.py", "-o", str(reports / ".settings"), str(target), "SEED=1")
+    assert diff_runs["unchanged"]
+    dry = diff_runs["dry"]
     assert "runner run notebooks/01_data.ipynb" in dry.stdout and "runner run notebooks/02_baseline_cnn" in dry.stdout
     assert (kept / "02_baseline_cnn_history.csv").exists()
 
-    diff = make("diff")
+    diff = diff_runs["diff"]
     assert diff.returncode == 0, diff.stderr[-3000:]
     out = diff.stdout
     assert "== 02_baseline_cnn: output differences (nbdiff -o)" in out
