@@ -50,6 +50,7 @@ train_runs = _scenario("train_runs")  # make train WORKERS=2, interrupted, run a
 slurm_runs = _scenario("slurm_runs")  # make train EXECUTOR=slurm: Ctrl-C, follow again, cancel, finish
 bad_folder_runs = _scenario("bad_folder_runs")  # notebooks 01 and 02 on a folder of bad files
 diff_runs = _scenario("diff_runs")  # notebook 02 with two seeds, then make diff
+coverage_runs = _scenario("coverage_runs")  # the intervals' one-sided errors over simulated studies
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ The environment is copied when collection ends, before any test runs: a test's `
 (a checkpoint folder, a precision) must not leak into a scenario started beside it.
 """
 
+import json
 import os
 import queue
 import re
@@ -41,6 +42,7 @@ LONGEST_FIRST = (
     "gpu_check_run",
     "slurm_runs",
     "train_runs",
+    "coverage_runs",
     "diff_runs",
     "bad_folder_runs",
     "runlock_runs",
@@ -207,6 +209,19 @@ def reproduce_runs(root: Path, env: dict, config) -> dict:
     )
     second = subprocess.run(make_command(root), capture_output=True, text=True, timeout=900, env=make_env(env, root))
     return dict(root=root, first=before, interrupted=interrupted_state, mtimes=mtimes, second=second)
+
+
+# --- the intervals' one-sided errors over simulated studies -----------------------------------------------
+
+
+@scenario
+def coverage_runs(root: Path, env: dict, config) -> list[dict]:
+    """tests/coverage_cells.py in a process of its own: numpy in the pytest process would hold the other
+    tests back (tests/test_stats.py reads the cells)."""
+    script = Path(__file__).resolve().parent / "coverage_cells.py"
+    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
 
 
 # --- two notebooks on a folder of bad files; a second seed and `make diff` ---------------------------------

@@ -1,10 +1,9 @@
-import importlib.util
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from coverage_cells import GROUPS, LEFT_SKEWED, SHAPES, STUDIES
 
 from colorize_lib.scoring.claims import MIN_GROUPS
 from colorize_lib.scoring.stats import (
@@ -24,7 +23,6 @@ from colorize_lib.scoring.stats import (
     with_intervals,
 )
 
-_BENCH = Path(__file__).resolve().parents[1] / "bench"
 VIEWS = ["whole", "top-left", "bottom-left", "top-right", "bottom-right"]
 
 
@@ -98,45 +96,33 @@ def test_the_p_value_is_read_off_the_interval():
     assert est.bounds(1 - p * 1.01)[0] > 0 > est.bounds(1 - p * 0.99)[0]
 
 
-def _coverage_module():
-    spec = importlib.util.spec_from_file_location("interval_coverage", _BENCH / "interval_coverage.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# Studies per cell, by seeds: the Monte Carlo error of a 2.5% rate is then 0.8% (400) and 0.5% (1,000); one seed,
-# the worst case, is run at the bench's 1,000 studies, so its rates are the ones RESULTS shows.
-STUDIES = {1: 1000, 3: 400}
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("shape", ["normal", "gamma(2)", "lognormal 0.5"])
-@pytest.mark.parametrize("seeds", [1, 3])
-def test_each_one_sided_error_stays_near_its_nominal_level_per_data_shape(shape, seeds):
-    """Made-up studies per data shape (bench/interval_coverage.py, seeded: the same studies every run), each
-    mirrored: at every number of groups a verdict is given at (MIN_GROUPS on), the share of studies whose
-    truth lies below the 95% interval, and the share above it, stay under twice the nominal 2.5% plus twice
-    the Monte Carlo error, with one seed (the worst case: no seed variance to widen the interval) and with
-    three. The heavier shapes (lognormal σ = 1, a failure mixture) are the method's known limits: RESULTS
-    has their table."""
-    sim = _coverage_module()
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("seeds", sorted(STUDIES))
+def test_each_one_sided_error_stays_near_its_nominal_level_per_data_shape(coverage_runs, shape, seeds):
+    """Made-up studies per data shape (bench/interval_coverage.py, seeded: the same studies every run; computed
+    in the background by tests/coverage_cells.py), each mirrored: at every number of groups a verdict is
+    given at (MIN_GROUPS on), the share of studies whose truth lies below the 95% interval, and the share
+    above it, stay under twice the nominal 2.5% plus twice the Monte Carlo error, with one seed (the worst
+    case: no seed variance to widen the interval) and with three. The heavier shapes (lognormal σ = 1, a
+    failure mixture) are the method's known limits: RESULTS has their table."""
+    cells = [c for c in coverage_runs if c["shape"] == shape and c["seeds"] == seeds]
+    sides = (1,) if shape == "normal" else (1, -1)
+    assert sorted((c["sign"], c["n"]) for c in cells) == sorted((s, n) for s in sides for n in GROUPS)
+    assert MIN_GROUPS == min(GROUPS) and all(c["studies"] == STUDIES[seeds] for c in cells)
     limit = 2 * 0.025 + 2 * np.sqrt(0.025 * 0.975 / STUDIES[seeds])
-    for sign in (1, -1) if shape != "normal" else (1,):
-        for n in (MIN_GROUPS, 10, 20):
-            errors = sim.one_sided_errors(shape, sign, n, seeds, STUDIES[seeds], levels=(0.95,))
-            errors = errors[("bootstrap-t", 0.95)]
-            assert max(errors) <= limit, (shape, sign, n, seeds, errors)
+    for c in cells:
+        assert max(c["below"], c["above"]) <= limit, c
 
 
 @pytest.mark.slow
-def test_left_skewed_gains_with_no_true_gain_are_rarely_held():
+def test_left_skewed_gains_with_no_true_gain_are_rarely_held(coverage_runs):
     """Most photos gain a little, a few lose a lot (the failure mixture with its long tail on the left), true
     mean 0, 10 groups x 3 seeds: 'gain above 0' is held (the whole 95% interval above 0) in at most about 10%
     of 400 studies; the t interval it replaced is shown beside it in RESULTS."""
-    sim = _coverage_module()
-    below, _ = sim.one_sided_errors("failure 15%", -1, 10, 3, 400, levels=(0.95,))[("bootstrap-t", 0.95)]
-    assert below <= 0.10, below
+    cell = coverage_runs[-1]
+    assert {k: cell[k] for k in LEFT_SKEWED} == LEFT_SKEWED
+    assert cell["below"] <= 0.10, cell
 
 
 def test_two_files_of_one_group_count_once():
