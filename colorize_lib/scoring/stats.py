@@ -296,11 +296,12 @@ def _bootstrap_t(means: np.ndarray, w: np.ndarray, statistic, point: float, chun
     out = []
     for start in range(0, RESAMPLES, chunk):
         idx = rng.integers(0, g, (min(chunk, RESAMPLES - start), g))
-        m, wb = means[idx], w[idx]  # (B, g, k), (B, g)
-        sums, total = (m * wb[..., None]).sum(axis=1), wb.sum(axis=1)  # (B, k), (B,)
+        wb = w[idx]  # (B, g)
+        weighted = (means * w[:, None])[idx]  # (B, g, k): each drawn group's weighted means
+        sums, total = weighted.sum(axis=1), wb.sum(axis=1)  # (B, k), (B,)
         stat = np.asarray(statistic(sums / total[:, None]), dtype=float)  # (B,)
         loo = np.asarray(
-            statistic((sums[:, None, :] - m * wb[..., None]) / (total[:, None] - wb)[..., None]), dtype=float
+            statistic((sums[:, None, :] - weighted) / (total[:, None] - wb)[..., None]), dtype=float
         )  # (B, g)
         se = np.sqrt((g - 1) / g * ((loo - loo.mean(axis=1, keepdims=True)) ** 2).sum(axis=1))
         keep = se > 1e-12 * max(1.0, abs(point))
