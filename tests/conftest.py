@@ -26,7 +26,7 @@ def pytest_collection_finish(session):
     if session.config.option.collectonly:
         return
     env = dict(os.environ)
-    for name in sorted(scenarios.SCENARIOS, key=scenarios.LONGEST_FIRST.index):
+    for name in sorted(scenarios.SCENARIOS, key=scenarios.START_ORDER.index):
         if any(name in getattr(item, "fixturenames", ()) for item in session.items):
             scenarios.start(name, env, session.config)
 
