@@ -422,8 +422,9 @@ def system_env_runs(root: Path, env: dict, config) -> dict:
 
 @scenario
 def runlock_runs(root: Path, env: dict, config) -> dict:
-    """3 epochs of 8 steps, each step slowed to 1 s (test hook): the second process starts (imports,
-    photos) well within the first's 24 s of training, which is mostly sleep, so it runs beside the rest."""
+    """The first trainer is held at its first step (a gate file: tests/slow_steps) until the second process,
+    asking for the same run, has said that it waits; then the gate opens, the first trains to its end and the
+    second reloads its run. No race with the machine's load: the gate, not a sleep, keeps the first busy."""
     from colorize_lib.engine.checkpoint import LOCK_FILE
     from colorize_lib.engine.config import make_config
 
@@ -431,19 +432,37 @@ def runlock_runs(root: Path, env: dict, config) -> dict:
         root / "config.json"
     )
     cmd = [sys.executable, "-m", "colorize_lib.engine.train", str(config_path), "--run-dir", str(root / "run")]
-    env = slowed(dict(env, OMP_NUM_THREADS="1"), 1.0)
-    first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    gate = root / "gate"
+    gate.touch()
+    env = dict(env, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    first = subprocess.Popen(
+        cmd,
+        env=slowed(dict(env, COLORIZE_STEP_GATE=str(gate))),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    second = None
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # a bound against hanging, not a speed figure
         lock = root / "run" / LOCK_FILE
         while not lock.exists() or not lock.read_text():
             assert time.monotonic() < deadline and first.poll() is None, "the first trainer did not start"
             time.sleep(0.05)
-        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
-        out_first, _ = first.communicate(timeout=180)
+        second = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        lines = _read_lines(second)
+        said = _collect(lines, "waiting for it", deadline_s=300)
+        gate.unlink()
+        second.wait(timeout=300)
+        said += _collect(lines, None, deadline_s=30)
+        out_first, _ = first.communicate(timeout=300)
     finally:
-        first.kill()
-    return dict(root=root, first=first, out_first=out_first, second=second)
+        gate.unlink(missing_ok=True)
+        for process in (first, second):
+            if process is not None:
+                process.kill()
+    waiter = subprocess.CompletedProcess(cmd, second.returncode, stdout="\n".join(t for _, t in said), stderr="")
+    return dict(root=root, first=first, out_first=out_first, second=waiter)
 
 
 # --- the GPU check's CPU form: bench/gpu_check.sh end to end at smoke sizes -----------------------------
